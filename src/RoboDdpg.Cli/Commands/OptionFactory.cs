@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace RoboDdpg.Cli.Commands;
+
+/// <summary>Options with range checks, so bad values are refused at parse time with a one-line message.</summary>
+internal static class OptionFactory
+{
+    public static Option<T> Create<T>(string name, string description, T defaultValue) =>
+        new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+
+    public static Option<long> AtLeast(string name, string description, long defaultValue, long minimum)
+    {
+        var option = Create(name, description, defaultValue);
+        option.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<long>();
+            if (value < minimum) r.AddError($"{name} must be at least {minimum}, got {value}");
+        });
+        return option;
+    }
+
+    public static Option<int> AtLeast(string name, string description, int defaultValue, int minimum)
+    {
+        var option = Create(name, description, defaultValue);
+        option.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<int>();
+            if (value < minimum) r.AddError($"{name} must be at least {minimum}, got {value}");
+        });
+        return option;
+    }
+
+    public static Option<double> InRange(string name, string description, double defaultValue, double minimum, double maximum, bool minimumExclusive = false)
+    {
+        var option = Create(name, description, defaultValue);
+        option.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<double>();
+            var tooLow = minimumExclusive ? !(value > minimum) : !(value >= minimum);
+            if (tooLow || !(value <= maximum))
+            {
+                var low = minimumExclusive ? "(" : "[";
+                r.AddError($"{name} must be in {low}{minimum.ToString(CultureInfo.InvariantCulture)}, {maximum.ToString(CultureInfo.InvariantCulture)}], got {value.ToString(CultureInfo.InvariantCulture)}");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>--env with the registry's names; an unknown name is refused with the list of known ones.</summary>
+    public static Option<string> Environment(string defaultValue = "pendulum")
+    {
+        var option = Create("--env", $"simulator twin to use ({string.Join(", ", Sim.EnvironmentRegistry.Names)})", defaultValue);
+        option.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<string>();
+            if (!Sim.EnvironmentRegistry.Names.Contains(value))
+                r.AddError($"unknown environment '{value}' (known: {string.Join(", ", Sim.EnvironmentRegistry.Names)})");
+        });
+        return option;
+    }
+}

@@ -1,0 +1,150 @@
+using System.CommandLine;
+using System.Globalization;
+using RoboDdpg.Cli.Output;
+using RoboDdpg.Learning;
+using RoboDdpg.Learning.Training;
+using RoboDdpg.Sim;
+using Spectre.Console;
+
+namespace RoboDdpg.Cli.Commands;
+
+/// <summary><c>roboddpg train</c>: DDPG on a simulator twin with live progress; writes policy, checkpoint, metrics, summary and plot.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var defaults = new DdpgOptions();
+        var trainingDefaults = new TrainingOptions();
+        var env = OptionFactory.Environment();
+        var steps = OptionFactory.AtLeast("--steps", "total environment steps (a resumed run continues up to this count)", trainingDefaults.TotalSteps, 1);
+        var seed = OptionFactory.Create("--seed", "random seed (network init, exploration, environment resets)", trainingDefaults.Seed);
+        var output = OptionFactory.Create<string?>("--out", "output folder (default: runs/<env>-seed<S>-<time>, or the --resume folder)", null);
+        var resume = OptionFactory.Create<string?>("--resume", "continue the run whose checkpoint is in this folder", null);
+        var gamma = OptionFactory.InRange("--gamma", "discount factor γ", defaults.Gamma, 0, 1);
+        var rho = OptionFactory.InRange("--rho", "Polyak coefficient ρ: φ_targ ← ρ·φ_targ + (1−ρ)·φ", defaults.Rho, 0, 1);
+        var actorLr = OptionFactory.InRange("--actor-lr", "actor Adam learning rate", defaults.ActorLearningRate, 0, 1, minimumExclusive: true);
+        var criticLr = OptionFactory.InRange("--critic-lr", "critic Adam learning rate", defaults.CriticLearningRate, 0, 1, minimumExclusive: true);
+        var batch = OptionFactory.AtLeast("--batch-size", "minibatch size", defaults.BatchSize, 1);
+        var buffer = OptionFactory.AtLeast("--buffer-size", "replay buffer capacity (transitions)", defaults.ReplayCapacity, 1);
+        var warmup = OptionFactory.AtLeast("--warmup", "steps of uniform random actions before the policy acts and learning starts", defaults.WarmupSteps, 0);
+        var utd = OptionFactory.InRange("--utd", "gradient updates per environment step (update-to-data ratio)", defaults.UpdatesPerStep, 0, 64);
+        var noise = OptionFactory.Create("--noise", "exploration noise: gaussian or ou (Ornstein–Uhlenbeck)", "gaussian");
+        noise.AcceptOnlyFromAmong("gaussian", "ou");
+        var sigma = OptionFactory.InRange("--noise-sigma", "noise standard deviation, as a fraction of the action half-range", defaults.NoiseSigma, 0, 10);
+        var hidden = OptionFactory.Create("--hidden", "hidden layer widths of actor and critic, comma-separated", string.Join(',', defaults.HiddenSizes));
+        var threads = OptionFactory.AtLeast("--threads", "TorchSharp threads for the learner", defaults.Threads, 1);
+        var evalInterval = OptionFactory.AtLeast("--eval-interval", "steps between evaluations (0: only at the end)", trainingDefaults.EvalInterval, 0);
+        var evalEpisodes = OptionFactory.AtLeast("--eval-episodes", "deterministic episodes per evaluation", trainingDefaults.EvalEpisodes, 1);
+        var checkpointInterval = OptionFactory.AtLeast("--checkpoint-interval", "steps between checkpoints (0: only at the end)", trainingDefaults.CheckpointInterval, 0);
+        var noProgress = OptionFactory.Create("--no-progress", "plain log lines instead of the live progress bar", false);
+
+        Option[] hyperparameters = [gamma, rho, actorLr, criticLr, batch, buffer, warmup, utd, noise, sigma, hidden, threads, evalInterval, evalEpisodes, checkpointInterval, seed, env];
+        var command = new Command("train", "train DDPG on a simulator twin");
+        foreach (var option in new Option[] { steps, output, resume, noProgress }.Concat(hyperparameters)) command.Options.Add(option);
+
+        command.SetAction(parse =>
+        {
+            var resumeDir = parse.GetValue(resume);
+            DdpgTrainer trainer;
+            string outDir;
+            if (resumeDir is not null)
+            {
+                var fixedByCheckpoint = hyperparameters.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
+                if (fixedByCheckpoint is not null)
+                    throw new CliError($"{fixedByCheckpoint.Name} cannot be changed when resuming: the run keeps the settings in its checkpoint");
+                var checkpoint = Path.Combine(resumeDir, TrainingRun.CheckpointFileName);
+                if (!Directory.Exists(resumeDir)) throw new CliError($"{resumeDir}: resume folder not found");
+                outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? resumeDir, allowExistingRun: true);
+                trainer = DdpgTrainer.Resume(checkpoint, EnvironmentRegistry.Create, parse.GetValue(steps));
+            }
+            else
+            {
+                var ddpg = new DdpgOptions
+                {
+                    Gamma = parse.GetValue(gamma),
+                    Rho = parse.GetValue(rho),
+                    ActorLearningRate = parse.GetValue(actorLr),
+                    CriticLearningRate = parse.GetValue(criticLr),
+                    BatchSize = parse.GetValue(batch),
+                    ReplayCapacity = parse.GetValue(buffer),
+                    WarmupSteps = parse.GetValue(warmup),
+                    UpdatesPerStep = parse.GetValue(utd),
+                    Noise = parse.GetValue(noise) == "ou" ? NoiseKind.OrnsteinUhlenbeck : NoiseKind.Gaussian,
+                    NoiseSigma = parse.GetValue(sigma),
+                    HiddenSizes = ParseHidden(parse.GetValue(hidden)!),
+                    Threads = parse.GetValue(threads),
+                };
+                var training = new TrainingOptions
+                {
+                    TotalSteps = parse.GetValue(steps),
+                    Seed = parse.GetValue(seed),
+                    EvalInterval = parse.GetValue(evalInterval),
+                    EvalEpisodes = parse.GetValue(evalEpisodes),
+                    CheckpointInterval = parse.GetValue(checkpointInterval),
+                };
+                Validate(ddpg.Validate);
+                Validate(training.Validate);
+                var envName = parse.GetValue(env)!;
+                var defaultOut = Path.Combine("runs", $"{envName}-seed{training.Seed}-{DateTime.Now:yyyyMMdd-HHmmss}");
+                outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? defaultOut, allowExistingRun: false);
+                trainer = new DdpgTrainer(() => EnvironmentRegistry.Create(envName), ddpg, training);
+            }
+
+            using (trainer)
+            {
+                return Train(trainer, outDir, resumeDir, parse.GetValue(noProgress));
+            }
+        });
+        return command;
+    }
+
+    private static int Train(DdpgTrainer trainer, string outDir, string? resumedFrom, bool plain)
+    {
+        using var cancellation = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // finish the current step, then save everything
+            cancellation.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var console = AnsiConsole.Console;
+            console.MarkupLineInterpolated($"[bold]roboddpg train[/] {trainer.Spec.Name}: {trainer.EnvSteps} → {trainer.Training.TotalSteps} steps, seed {trainer.Training.Seed}, output [blue]{outDir}[/]");
+            var summary = TrainingProgressView.Run(console, trainer.Training.TotalSteps, trainer.EnvSteps, plain || !console.Profile.Capabilities.Interactive,
+                observer => TrainingRun.Execute(trainer, outDir, observer, resumedFrom, cancellation.Token));
+
+            var plotPath = Path.Combine(outDir, LearningCurvePlot.FileName);
+            LearningCurvePlot.Save(Path.Combine(outDir, TrainingRun.MetricsFileName), plotPath, trainer.Spec.Name);
+            TrainingProgressView.PrintSummary(console, summary, outDir);
+            if (!summary.Completed)
+            {
+                console.MarkupLine($"[yellow]interrupted[/]: saved at step {summary.EnvSteps}; continue with [bold]--resume {Markup.Escape(outDir)}[/]");
+                return ExitCodes.Interrupted;
+            }
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static int[] ParseHidden(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var sizes = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
+                throw new CliError($"--hidden: '{text}' is not a comma-separated list of positive widths");
+        }
+        return sizes;
+    }
+
+    private static void Validate(Action validate)
+    {
+        try { validate(); }
+        catch (ArgumentException e) { throw new CliError(e.Message.Split(" (Parameter")[0]); }
+    }
+}

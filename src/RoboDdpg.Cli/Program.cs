@@ -1,0 +1,46 @@
+using System.CommandLine;
+using RoboDdpg.Cli;
+using RoboDdpg.Cli.Commands;
+using RoboDdpg.Core.Policy;
+using RoboDdpg.Learning;
+using RoboDdpg.Learning.Training;
+using RoboDdpg.Sim;
+using RoboDdpg.Sim.Traces;
+
+var root = new RootCommand("roboddpg: DDPG continuous control for robots, in simulation and on hardware")
+{
+    TrainCommand.Create(),
+    EvalCommand.Create(),
+    TwinCheckCommand.Create(),
+};
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    // One line per problem, no usage dump: the user sees what is wrong and where.
+    foreach (var error in parse.Errors)
+        Console.Error.WriteLine($"roboddpg: {error.Message}");
+    return ExitCodes.BadInput;
+}
+
+try
+{
+    return parse.Invoke();
+}
+catch (Exception e) when (IsUserError(e))
+{
+    Console.Error.WriteLine($"roboddpg: {OneLine(e.Message)}");
+    return ExitCodes.BadInput;
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"roboddpg: internal error: {e.GetType().Name}: {OneLine(e.Message)}");
+    if (Environment.GetEnvironmentVariable("ROBODDPG_DEBUG") == "1") Console.Error.WriteLine(e);
+    else Console.Error.WriteLine("roboddpg: set ROBODDPG_DEBUG=1 for the stack trace");
+    return ExitCodes.InternalError;
+}
+
+static bool IsUserError(Exception e) => e is CliError or PolicyFormatException or CheckpointFormatException
+    or OutputDirectoryException or TraceFormatException or UnknownEnvironmentException or LearnerDivergedException;
+
+static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();

@@ -1,0 +1,205 @@
+using System.Runtime.InteropServices;
+using RoboDdpg.Core.Environments;
+using RoboDdpg.Core.Policy;
+using RoboDdpg.Core.Replay;
+using RoboDdpg.Learning.Networks;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RoboDdpg.Learning;
+
+/// <summary>Losses of one DDPG update.</summary>
+public readonly record struct UpdateResult(double CriticLoss, double ActorLoss, double MeanQ);
+
+/// <summary>
+/// The DDPG learner: actor μ_θ, critic Q_φ, their Polyak-averaged targets, and one Adam optimizer each.
+/// One <see cref="Update"/> = critic step on the mean-squared Bellman error, actor step by gradient ascent
+/// on Q_φ(s, μ_θ(s)) with respect to θ only, then both targets averaged toward the online networks.
+/// </summary>
+public sealed class DdpgLearner : IDisposable
+{
+    private readonly Adam _actorOptimizer;
+    private readonly Adam _criticOptimizer;
+    private readonly Tensor _observations;
+    private readonly Tensor _actions;
+    private readonly Tensor _rewards;
+    private readonly Tensor _nextObservations;
+    private readonly Tensor _terminated;
+
+    public DdpgLearner(int observationSize, IReadOnlyList<float> actionLow, IReadOnlyList<float> actionHigh, DdpgOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        ObservationSize = observationSize;
+        ActionSize = actionLow.Count;
+        ActionLow = [.. actionLow];
+        ActionHigh = [.. actionHigh];
+
+        Actor = new ActorNetwork(observationSize, ActionSize, options.HiddenSizes, actionLow, actionHigh);
+        Critic = new CriticNetwork(observationSize, ActionSize, options.HiddenSizes);
+        TargetActor = new ActorNetwork(observationSize, ActionSize, options.HiddenSizes, actionLow, actionHigh);
+        TargetCritic = new CriticNetwork(observationSize, ActionSize, options.HiddenSizes);
+        PolyakAverager.HardCopy(TargetActor, Actor);
+        PolyakAverager.HardCopy(TargetCritic, Critic);
+        foreach (var p in TargetActor.parameters()) p.requires_grad = false;
+        foreach (var p in TargetCritic.parameters()) p.requires_grad = false;
+
+        _actorOptimizer = optim.Adam(Actor.parameters(), options.ActorLearningRate);
+        _criticOptimizer = optim.Adam(Critic.parameters(), options.CriticLearningRate);
+
+        // Input tensors are allocated once and refilled per update: no per-update managed garbage.
+        var b = options.BatchSize;
+        _observations = zeros(b, observationSize);
+        _actions = zeros(b, ActionSize);
+        _rewards = zeros(b, 1);
+        _nextObservations = zeros(b, observationSize);
+        _terminated = zeros(b, 1);
+    }
+
+    public static DdpgLearner For(EnvironmentSpec spec, DdpgOptions options) =>
+        new(spec.ObservationSize, spec.Action.Low, spec.Action.High, options);
+
+    public DdpgOptions Options { get; }
+    public int ObservationSize { get; }
+    public int ActionSize { get; }
+    public float[] ActionLow { get; }
+    public float[] ActionHigh { get; }
+    public ActorNetwork Actor { get; }
+    public CriticNetwork Critic { get; }
+    public ActorNetwork TargetActor { get; }
+    public CriticNetwork TargetCritic { get; }
+
+    /// <summary>Gradient updates performed so far.</summary>
+    public long Updates { get; private set; }
+
+    /// <summary>
+    /// y = r + γ(1 − d)·Q_targ(s′, μ_targ(s′)), with d the true-termination flag (a time-limit cut has d = 0
+    /// and still bootstraps). Shapes: rewards and terminated [B, 1], next observations [B, obs].
+    /// </summary>
+    public Tensor CriticTarget(Tensor rewards, Tensor terminated, Tensor nextObservations)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var nextQ = TargetCritic.forward(nextObservations, TargetActor.forward(nextObservations));
+        var target = rewards + Options.Gamma * (1 - terminated) * nextQ;
+        return target.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One DDPG update from a sampled batch.</summary>
+    public UpdateResult Update(ReplayBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Size != Options.BatchSize || batch.ObservationSize != ObservationSize || batch.ActionSize != ActionSize)
+            throw new ArgumentException("batch shape does not match the learner", nameof(batch));
+
+        Fill(_observations, batch.Observations);
+        Fill(_actions, batch.Actions);
+        Fill(_rewards, batch.Rewards);
+        Fill(_nextObservations, batch.NextObservations);
+        Fill(_terminated, batch.Terminated);
+
+        using var scope = NewDisposeScope();
+
+        // Critic: minimise the mean-squared Bellman error against the frozen target.
+        var y = CriticTarget(_rewards, _terminated, _nextObservations);
+        var q = Critic.forward(_observations, _actions);
+        var criticLoss = nn.functional.mse_loss(q, y);
+        _criticOptimizer.zero_grad();
+        criticLoss.backward();
+        _criticOptimizer.step();
+
+        // Actor: ascend Q(s, μ(s)) by descending its negative. Only the actor optimizer steps, so the
+        // critic's weights do not move; its stale gradients are cleared by the next critic zero_grad.
+        var actorLoss = -Critic.forward(_observations, Actor.forward(_observations)).mean();
+        _actorOptimizer.zero_grad();
+        actorLoss.backward();
+        _actorOptimizer.step();
+
+        PolyakAverager.Update(TargetCritic, Critic, Options.Rho);
+        PolyakAverager.Update(TargetActor, Actor, Options.Rho);
+        Updates++;
+
+        var result = new UpdateResult(criticLoss.item<float>(), actorLoss.item<float>(), q.mean().item<float>());
+        if (!double.IsFinite(result.CriticLoss) || !double.IsFinite(result.ActorLoss))
+            throw new LearnerDivergedException($"learning diverged at update {Updates}: critic loss {result.CriticLoss}, actor loss {result.ActorLoss}");
+        return result;
+    }
+
+    /// <summary>Copies the actor's weights into a new managed, TorchSharp-free policy.</summary>
+    public MlpPolicy ExportPolicy()
+    {
+        var layers = Actor.Layers
+            .Select(l => new DenseLayer((int)l.weight!.shape[1], (int)l.weight.shape[0], new float[l.weight.numel()], new float[l.bias!.numel()]))
+            .ToArray();
+        var policy = new MlpPolicy(layers, ActionLow, ActionHigh);
+        CopyActorInto(policy);
+        return policy;
+    }
+
+    /// <summary>Overwrites the weights of a policy made by <see cref="ExportPolicy"/> with the actor's current ones.</summary>
+    public void CopyActorInto(MlpPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var i = 0;
+        foreach (var linear in Actor.Layers)
+        {
+            if (i >= policy.Layers.Count) throw new ArgumentException("policy has fewer layers than the actor", nameof(policy));
+            var layer = policy.Layers[i++];
+            CopyOut(linear.weight!, layer.Weights);
+            CopyOut(linear.bias!, layer.Bias);
+        }
+        if (i != policy.Layers.Count) throw new ArgumentException("policy has more layers than the actor", nameof(policy));
+    }
+
+    private static void CopyOut(Tensor source, float[] destination)
+    {
+        if (source.numel() != destination.Length) throw new ArgumentException("policy layer shape does not match the actor");
+        using var noGrad = no_grad();
+        source.bytes.CopyTo(MemoryMarshal.AsBytes(destination.AsSpan()));
+    }
+
+    /// <summary>Writes networks and optimizer states (the learner part of a checkpoint).</summary>
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(Updates);
+        Actor.save(writer);
+        Critic.save(writer);
+        TargetActor.save(writer);
+        TargetCritic.save(writer);
+        _actorOptimizer.save_state_dict(writer);
+        _criticOptimizer.save_state_dict(writer);
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        Updates = reader.ReadInt64();
+        Actor.load(reader);
+        Critic.load(reader);
+        TargetActor.load(reader);
+        TargetCritic.load(reader);
+        _actorOptimizer.load_state_dict(reader);
+        _criticOptimizer.load_state_dict(reader);
+    }
+
+    public void Dispose()
+    {
+        _actorOptimizer.Dispose();
+        _criticOptimizer.Dispose();
+        Actor.Dispose();
+        Critic.Dispose();
+        TargetActor.Dispose();
+        TargetCritic.Dispose();
+        _observations.Dispose();
+        _actions.Dispose();
+        _rewards.Dispose();
+        _nextObservations.Dispose();
+        _terminated.Dispose();
+    }
+
+    private static void Fill(Tensor destination, float[] source) =>
+        MemoryMarshal.AsBytes(source.AsSpan()).CopyTo(destination.bytes);
+}
+
+/// <summary>The learner produced a non-finite loss; training must stop and the last good policy be kept.</summary>
+public sealed class LearnerDivergedException(string message) : Exception(message);

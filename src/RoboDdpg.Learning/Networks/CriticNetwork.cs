@@ -1,0 +1,46 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RoboDdpg.Learning.Networks;
+
+/// <summary>Action-value function Q_φ(s, a): the concatenated [s, a] through ReLU hidden layers to one output.</summary>
+public sealed class CriticNetwork : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly Linear[] _hidden;
+    private readonly Linear _out;
+
+    public CriticNetwork(int observationSize, int actionSize, IReadOnlyList<int> hiddenSizes) : base("critic")
+    {
+        _hidden = new Linear[hiddenSizes.Count];
+        var inputs = observationSize + actionSize;
+        for (var i = 0; i < hiddenSizes.Count; i++)
+        {
+            _hidden[i] = nn.Linear(inputs, hiddenSizes[i]);
+            register_module($"fc{i + 1}", _hidden[i]);
+            inputs = hiddenSizes[i];
+        }
+        _out = nn.Linear(inputs, 1);
+        register_module("out", _out);
+    }
+
+    /// <summary>Returns Q(s, a) with shape [batch, 1].</summary>
+    public override Tensor forward(Tensor observation, Tensor action)
+    {
+        using var scope = NewDisposeScope();
+        var x = cat([observation, action], 1);
+        foreach (var layer in _hidden)
+            x = nn.functional.relu(layer.forward(x));
+        return _out.forward(x).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var layer in _hidden) layer.Dispose();
+            _out.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

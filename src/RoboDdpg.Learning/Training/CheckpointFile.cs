@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RoboDdpg.Core.IO;
+using RoboDdpg.Core.Replay;
+
+namespace RoboDdpg.Learning.Training;
+
+/// <summary>Trainer state beyond the networks and the replay buffer, stored as JSON in the checkpoint header.</summary>
+internal sealed record TrainerState(
+    string Environment,
+    DdpgOptions Ddpg,
+    TrainingOptions Training,
+    long EnvSteps,
+    long Episodes,
+    ulong[] Rng,
+    double[] Noise,
+    double UpdateBudget,
+    long? FirstStepReachingMinus200,
+    double WallSeconds);
+
+/// <summary>A checkpoint that cannot be used; the message names the file and the problem in one line.</summary>
+public sealed class CheckpointFormatException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// One-file checkpoint: magic "RDDPGCKP", version, trainer state JSON, learner (actor, critic, both targets,
+/// both optimizer states), replay buffer, then a SHA-256 of everything before it. Written with
+/// <see cref="AtomicFile"/>, so an interrupted save leaves the previous checkpoint in place.
+/// </summary>
+public static class CheckpointFile
+{
+    private static ReadOnlySpan<byte> Magic => "RDDPGCKP"u8;
+    private const int FormatVersion = 1;
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        Converters = { new JsonStringEnumConverter() },
+        WriteIndented = false,
+    };
+
+    internal static void Save(string path, TrainerState state, DdpgLearner learner, ReplayBuffer replay)
+    {
+        using var body = new MemoryStream();
+        using (var writer = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            writer.Write(FormatVersion);
+            var json = JsonSerializer.SerializeToUtf8Bytes(state, Json);
+            writer.Write(json.Length);
+            writer.Write(json);
+            learner.Save(writer);
+            replay.Save(writer);
+        }
+        var hash = SHA256.HashData(body.GetBuffer().AsSpan(0, (int)body.Length));
+        AtomicFile.Write(path, s =>
+        {
+            s.Write(body.GetBuffer(), 0, (int)body.Length);
+            s.Write(hash);
+        });
+    }
+
+    internal static TrainerState ReadState(string path)
+    {
+        using var reader = OpenVerified(path);
+        return ReadHeader(reader, path);
+    }
+
+    internal static void LoadInto(string path, DdpgLearner learner, out ReplayBuffer replay)
+    {
+        using var reader = OpenVerified(path);
+        ReadHeader(reader, path);
+        try
+        {
+            learner.Load(reader);
+            replay = ReplayBuffer.Load(reader);
+        }
+        catch (Exception e) when (e is not CheckpointFormatException)
+        {
+            throw new CheckpointFormatException($"{path}: checkpoint does not match its own settings ({FirstLine(e.Message)})", e);
+        }
+    }
+
+    private static BinaryReader OpenVerified(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new CheckpointFormatException($"{path}: checkpoint not found");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointFormatException($"{path}: cannot read checkpoint ({FirstLine(e.Message)})");
+        }
+        if (bytes.Length < Magic.Length + 8 + SHA256.HashSizeInBytes || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            throw new CheckpointFormatException($"{path}: not a RoboDdpg checkpoint");
+        var bodyLength = bytes.Length - SHA256.HashSizeInBytes;
+        if (!SHA256.HashData(bytes.AsSpan(0, bodyLength)).AsSpan().SequenceEqual(bytes.AsSpan(bodyLength)))
+            throw new CheckpointFormatException($"{path}: checksum mismatch (checkpoint is corrupted or truncated)");
+        return new BinaryReader(new MemoryStream(bytes, 0, bodyLength, writable: false));
+    }
+
+    private static TrainerState ReadHeader(BinaryReader reader, string path)
+    {
+        reader.ReadBytes(Magic.Length);
+        var version = reader.ReadInt32();
+        if (version != FormatVersion)
+            throw new CheckpointFormatException($"{path}: checkpoint format {version} is not supported (expected {FormatVersion})");
+        var length = reader.ReadInt32();
+        if (length <= 0 || length > reader.BaseStream.Length)
+            throw new CheckpointFormatException($"{path}: checkpoint header is malformed");
+        try
+        {
+            return JsonSerializer.Deserialize<TrainerState>(reader.ReadBytes(length), Json)
+                   ?? throw new CheckpointFormatException($"{path}: checkpoint header is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException($"{path}: checkpoint header is malformed ({FirstLine(e.Message)})", e);
+        }
+    }
+
+    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
+}
