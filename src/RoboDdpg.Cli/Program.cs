@@ -14,18 +14,16 @@ var root = new RootCommand("roboddpg: DDPG continuous control for robots, in sim
     TwinCheckCommand.Create(),
 };
 
-var parse = root.Parse(args);
-if (parse.Errors.Count > 0)
-{
-    // One line per problem, no usage dump: the user sees what is wrong and where.
-    foreach (var error in parse.Errors)
-        Console.Error.WriteLine($"roboddpg: {error.Message}");
-    return ExitCodes.BadInput;
-}
-
 try
 {
-    return parse.Invoke();
+    var parse = root.Parse(args);
+    if (parse.Errors.Count > 0)
+    {
+        // The first problem in one line, no usage dump: the user sees what is wrong and where.
+        Console.Error.WriteLine($"roboddpg: {OneLine(parse.Errors[0].Message)}");
+        return ExitCodes.BadInput;
+    }
+    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (IsUserError(e))
 {

@@ -99,31 +99,53 @@ public sealed class DdpgLearner : IDisposable
         Fill(_nextObservations, batch.NextObservations);
         Fill(_terminated, batch.Terminated);
 
-        using var scope = NewDisposeScope();
-
-        // Critic: minimise the mean-squared Bellman error against the frozen target.
-        var y = CriticTarget(_rewards, _terminated, _nextObservations);
-        var q = Critic.forward(_observations, _actions);
-        var criticLoss = nn.functional.mse_loss(q, y);
-        _criticOptimizer.zero_grad();
-        criticLoss.backward();
-        _criticOptimizer.step();
-
-        // Actor: ascend Q(s, μ(s)) by descending its negative. Only the actor optimizer steps, so the
-        // critic's weights do not move; its stale gradients are cleared by the next critic zero_grad.
-        var actorLoss = -Critic.forward(_observations, Actor.forward(_observations)).mean();
-        _actorOptimizer.zero_grad();
-        actorLoss.backward();
-        _actorOptimizer.step();
-
-        PolyakAverager.Update(TargetCritic, Critic, Options.Rho);
-        PolyakAverager.Update(TargetActor, Actor, Options.Rho);
+        var criticLoss = CriticStep(_observations, _actions, _rewards, _terminated, _nextObservations, out var meanQ);
+        var actorLoss = ActorStep(_observations);
+        UpdateTargets();
         Updates++;
 
-        var result = new UpdateResult(criticLoss.item<float>(), actorLoss.item<float>(), q.mean().item<float>());
+        var result = new UpdateResult(criticLoss, actorLoss, meanQ);
         if (!double.IsFinite(result.CriticLoss) || !double.IsFinite(result.ActorLoss))
             throw new LearnerDivergedException($"learning diverged at update {Updates}: critic loss {result.CriticLoss}, actor loss {result.ActorLoss}");
         return result;
+    }
+
+    /// <summary>One Adam step of the critic on the mean-squared Bellman error against the frozen targets.</summary>
+    public double CriticStep(Tensor observations, Tensor actions, Tensor rewards, Tensor terminated, Tensor nextObservations, out double meanQ)
+    {
+        using var scope = NewDisposeScope();
+        var y = CriticTarget(rewards, terminated, nextObservations);
+        var q = Critic.forward(observations, actions);
+        var loss = nn.functional.mse_loss(q, y);
+        _criticOptimizer.zero_grad();
+        loss.backward();
+        _criticOptimizer.step();
+        meanQ = q.mean().item<float>();
+        return loss.item<float>();
+    }
+
+    /// <summary>
+    /// One Adam step of the actor ascending Q(s, μ(s)) (descending its negative). Only the actor optimizer steps, so
+    /// the critic's weights do not move; the gradients this leaves on the critic are cleared by its next zero_grad.
+    /// </summary>
+    public double ActorStep(Tensor observations)
+    {
+        using var scope = NewDisposeScope();
+        var loss = ActorLoss(observations);
+        _actorOptimizer.zero_grad();
+        loss.backward();
+        _actorOptimizer.step();
+        return loss.item<float>();
+    }
+
+    /// <summary>The actor's loss −mean Q(s, μ(s)) (a scalar with a graph to both networks).</summary>
+    public Tensor ActorLoss(Tensor observations) => -Critic.forward(observations, Actor.forward(observations)).mean();
+
+    /// <summary>Polyak-averages both targets toward the online networks.</summary>
+    public void UpdateTargets()
+    {
+        PolyakAverager.Update(TargetCritic, Critic, Options.Rho);
+        PolyakAverager.Update(TargetActor, Actor, Options.Rho);
     }
 
     /// <summary>Copies the actor's weights into a new managed, TorchSharp-free policy.</summary>

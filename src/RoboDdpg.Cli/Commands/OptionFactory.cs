@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace RoboDdpg.Cli.Commands;
@@ -14,8 +15,7 @@ internal static class OptionFactory
         var option = Create(name, description, defaultValue);
         option.Validators.Add(r =>
         {
-            var value = r.GetValueOrDefault<long>();
-            if (value < minimum) r.AddError($"{name} must be at least {minimum}, got {value}");
+            if (TryGet(r, out long value) && value < minimum) r.AddError($"{name} must be at least {minimum}, got {value}");
         });
         return option;
     }
@@ -25,8 +25,7 @@ internal static class OptionFactory
         var option = Create(name, description, defaultValue);
         option.Validators.Add(r =>
         {
-            var value = r.GetValueOrDefault<int>();
-            if (value < minimum) r.AddError($"{name} must be at least {minimum}, got {value}");
+            if (TryGet(r, out int value) && value < minimum) r.AddError($"{name} must be at least {minimum}, got {value}");
         });
         return option;
     }
@@ -36,7 +35,7 @@ internal static class OptionFactory
         var option = Create(name, description, defaultValue);
         option.Validators.Add(r =>
         {
-            var value = r.GetValueOrDefault<double>();
+            if (!TryGet(r, out double value)) return;
             var tooLow = minimumExclusive ? !(value > minimum) : !(value >= minimum);
             if (tooLow || !(value <= maximum))
             {
@@ -53,10 +52,24 @@ internal static class OptionFactory
         var option = Create("--env", $"simulator twin to use ({string.Join(", ", Sim.EnvironmentRegistry.Names)})", defaultValue);
         option.Validators.Add(r =>
         {
-            var value = r.GetValueOrDefault<string>();
-            if (!Sim.EnvironmentRegistry.Names.Contains(value))
+            if (TryGet(r, out string? value) && !Sim.EnvironmentRegistry.Names.Contains(value!))
                 r.AddError($"unknown environment '{value}' (known: {string.Join(", ", Sim.EnvironmentRegistry.Names)})");
         });
         return option;
+    }
+
+    // Validators also run for values that failed to convert; that failure is already reported, so skip them.
+    private static bool TryGet<T>(OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
     }
 }

@@ -9,7 +9,7 @@ internal static class TrainingProgressView
 {
     public static TrainingSummary Run(IAnsiConsole console, long totalSteps, long startStep, bool plain, Func<ITrainingObserver, TrainingSummary> train)
     {
-        if (plain) return train(new PlainObserver(console));
+        if (plain) return train(new PlainObserver(totalSteps));
 
         TrainingSummary? summary = null;
         console.Progress()
@@ -54,14 +54,15 @@ internal static class TrainingProgressView
         }
     }
 
-    private sealed class PlainObserver(IAnsiConsole console) : ITrainingObserver
+    // One unwrapped line per evaluation, for logs and CI where a live bar would be noise.
+    private sealed class PlainObserver(long totalSteps) : ITrainingObserver
     {
-        private TrainingProgress _last;
+        private TrainingProgress? _last;
 
         public void OnProgress(TrainingProgress progress) => _last = progress;
 
         public void OnEvaluation(EvaluationRecord e) =>
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"step {e.EnvStep}/{_last.TotalSteps}: eval {e.MeanReturn:F1} ± {e.StdReturn:F1} | {Describe(_last)}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"step {e.EnvStep}/{totalSteps}: eval {e.MeanReturn:F1} ± {e.StdReturn:F1}{(_last is { } p ? " | " + Describe(p) : "")}"));
     }
 }

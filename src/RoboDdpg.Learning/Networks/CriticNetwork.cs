@@ -24,6 +24,9 @@ public sealed class CriticNetwork : nn.Module<Tensor, Tensor, Tensor>
         register_module("out", _out);
     }
 
+    /// <summary>Linear layers in forward order (hidden layers, then the output layer).</summary>
+    public IEnumerable<Linear> Layers => _hidden.Append(_out);
+
     /// <summary>Returns Q(s, a) with shape [batch, 1].</summary>
     public override Tensor forward(Tensor observation, Tensor action)
     {

@@ -152,11 +152,15 @@ public sealed class DdpgTrainer : IDisposable
         return EnvSteps >= Training.TotalSteps;
     }
 
+    /// <summary>The most recent evaluation, periodic or explicit.</summary>
+    public EvaluationRecord? LastEvaluation { get; private set; }
+
     /// <summary>Evaluates the current deterministic policy on the evaluation seeds.</summary>
     public EvaluationRecord Evaluate()
     {
         var result = PolicyEvaluator.Evaluate(_evalEnvironment, _policy, Training.EvalEpisodes, Training.EvalSeed);
-        return new EvaluationRecord(EnvSteps, Learner.Updates, result.Mean, result.StdDev, Training.EvalEpisodes, WallSeconds);
+        LastEvaluation = new EvaluationRecord(EnvSteps, Learner.Updates, result.Mean, result.StdDev, Training.EvalEpisodes, WallSeconds);
+        return LastEvaluation;
     }
 
     /// <summary>A copy of the current actor as a managed policy.</summary>

@@ -35,6 +35,13 @@ public static class TrainingRun
         }
         if (!allowExistingRun && File.Exists(Path.Combine(full, CheckpointFileName)))
             throw new OutputDirectoryException($"{directory}: already holds a training run ({CheckpointFileName}); pass --resume {directory} to continue it or choose another --out");
+
+        // Temp files of a write that was killed before its rename; the files they were meant to replace are intact.
+        foreach (var name in new[] { PolicyFileName, CheckpointFileName, SummaryFileName, MetricsFileName, "learning-curve.png" })
+        {
+            foreach (var stale in Directory.EnumerateFiles(full, $".{name}.*.tmp"))
+                File.Delete(stale);
+        }
         return full;
     }
 
@@ -55,8 +62,12 @@ public static class TrainingRun
             : MetricsCsv.Continue(Path.Combine(resumedFrom, MetricsFileName), metricsPath, trainer.EnvSteps);
         var completed = trainer.Run(new CompositeObserver(metrics, observer), checkpointPath, cancellation);
 
-        var final = trainer.Evaluate();
-        metrics.OnEvaluation(final);
+        // The last periodic evaluation already measured this exact policy when training stopped on an eval step.
+        var last = trainer.LastEvaluation;
+        var final = last is not null && last.Updates == trainer.Learner.Updates && last.EnvStep == trainer.EnvSteps
+            ? last
+            : trainer.Evaluate();
+        if (!ReferenceEquals(final, last)) metrics.OnEvaluation(final);
         var policy = trainer.ExportPolicy();
         PolicyFile.Save(policyPath, policy, new PolicyMetadata(trainer.Spec.Name, trainer.Spec.Observation.Names,
             trainer.Spec.Action.Names, DateTimeOffset.UtcNow, trainer.EnvSteps));

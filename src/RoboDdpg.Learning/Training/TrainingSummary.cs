@@ -19,7 +19,7 @@ public sealed record TrainingSummary(
     double EnvStepsPerS,
     double UpdatesPerS,
     double UpdateMsMean,
-    long? FirstStepReachingMinus200,
+    [property: JsonPropertyName("first_step_reaching_minus_200")] long? FirstStepReachingMinus200,
     string Policy,
     string Checkpoint)
 {

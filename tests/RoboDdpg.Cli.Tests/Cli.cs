@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace RoboDdpg.Cli.Tests;
+
+/// <summary>Runs the built roboddpg CLI as a child process.</summary>
+internal static class Cli
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static string DllPath { get; } = Path.GetFullPath(typeof(Cli).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RoboDdpgCli").Value!);
+
+    public static Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(DllPath);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["NO_COLOR"] = "1";
+        return Process.Start(info)!;
+    }
+
+    public static Result Run(params string[] args)
+    {
+        using var process = Start(args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"roboddpg {string.Join(' ', args)} did not finish in 3 minutes");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>The shared reference trace: shared/ sits beside the repository root (here and in CI).</summary>
+    public static string ReferenceTrace()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "reference", "pendulum-v1-trace.csv");
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException("shared/reference/pendulum-v1-trace.csv not found above " + AppContext.BaseDirectory);
+    }
+}
+
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "roboddpg-cli-tests-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
