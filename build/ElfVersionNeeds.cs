@@ -200,10 +200,10 @@ internal static class ElfVersions
     {
         string fullPath = Path.GetFullPath(path);
         string temp = Path.Combine(Path.GetDirectoryName(fullPath)!, "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        DateTime lastWrite = File.GetLastWriteTimeUtc(fullPath);
         try
         {
-            File.Copy(fullPath, temp); // a new inode with the same mode
+            File.Copy(fullPath, temp); // a new inode with the mode and last-write time of the (link target) file
+            DateTime lastWrite = File.GetLastWriteTimeUtc(temp);
             using (var stream = new FileStream(temp, FileMode.Truncate, FileAccess.Write))
             {
                 stream.Write(image, 0, image.Length);

@@ -22,7 +22,7 @@ public sealed class TorchSharpRuntimeTests
         var y = (x * x * 3f).sum();
         y.backward();
 
-        Assert.Equal(37.5f, y.item<float>());
+        Assert.Equal(42.75f, y.item<float>()); // 3·(1 + 4 + 0.25 + 9)
         Assert.Equal(new float[] { 6f, -12f, 3f, 18f }, x.grad!.data<float>().ToArray());
     }
 

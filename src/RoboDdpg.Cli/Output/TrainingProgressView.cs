@@ -50,7 +50,7 @@ internal static class TrainingProgressView
         public void OnProgress(TrainingProgress progress)
         {
             task.Value = progress.EnvStep;
-            task.Description = Markup.Escape(Describe(progress));
+            task.Description = Markup.Escape($"step {progress.EnvStep}/{progress.TotalSteps} | {Describe(progress)}");
         }
     }
 
