@@ -37,27 +37,4 @@ internal static class Cli
         }
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
-
-    /// <summary>The shared reference trace: shared/ sits beside the repository root (here and in CI).</summary>
-    public static string ReferenceTrace()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "reference", "pendulum-v1-trace.csv");
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException("shared/reference/pendulum-v1-trace.csv not found above " + AppContext.BaseDirectory);
-    }
-}
-
-internal sealed class TempDirectory : IDisposable
-{
-    public TempDirectory() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "roboddpg-cli-tests-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
 }

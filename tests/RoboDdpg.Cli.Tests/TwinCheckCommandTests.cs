@@ -7,7 +7,7 @@ public sealed class TwinCheckCommandTests
     [Fact]
     public void Reference_trace_is_within_the_default_tolerance()
     {
-        var result = Cli.Run("twin-check", "--env", "pendulum", "--trace", Cli.ReferenceTrace());
+        var result = Cli.Run("twin-check", "--env", "pendulum", "--trace", ReferenceTrace.Path);
         Assert.Equal(0, result.ExitCode);
         using var json = JsonDocument.Parse(result.Stdout);
         var root = json.RootElement;
@@ -22,7 +22,7 @@ public sealed class TwinCheckCommandTests
     public void A_perturbed_trace_fails_the_check_with_exit_1()
     {
         using var dir = new TempDirectory();
-        var lines = File.ReadAllLines(Cli.ReferenceTrace());
+        var lines = File.ReadAllLines(ReferenceTrace.Path);
         var header = lines[0].Split(',');
         var thdot = Array.IndexOf(header, "thdot");
         var fields = lines[5].Split(',');

@@ -1,4 +1,4 @@
-namespace RoboDdpg.Sim.Tests;
+namespace RoboDdpg.Tests.Shared;
 
 /// <summary>
 /// Finds the shared Pendulum-v1 reference trace: the repository clone sits next to a <c>shared/</c> folder,

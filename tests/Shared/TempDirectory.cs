@@ -1,11 +1,11 @@
-namespace RoboDdpg.Sim.Tests;
+namespace RoboDdpg.Tests.Shared;
 
-/// <summary>A scratch folder for trace files, deleted when the test ends.</summary>
+/// <summary>A scratch folder, deleted when the test ends.</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {
-        Path = Directory.CreateTempSubdirectory("roboddpg-sim-tests-").FullName;
+        Path = Directory.CreateTempSubdirectory("roboddpg-tests-").FullName;
     }
 
     public string Path { get; }
