@@ -14,6 +14,9 @@ var root = new RootCommand("roboddpg: DDPG continuous control for robots, in sim
     TwinCheckCommand.Create(),
 };
 
+// Redirected output (logs, CI, pipes) gets whole lines instead of Spectre's 80-column wrapping.
+if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;
+
 try
 {
     var parse = root.Parse(args);
