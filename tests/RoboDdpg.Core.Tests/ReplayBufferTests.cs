@@ -100,4 +100,59 @@ public sealed class ReplayBufferTests
         Assert.Equal(900f, loaded.Get(1).Reward);
         Assert.Equal(buffer.Get(1).Reward, loaded.Get(1).Reward);
     }
+
+    [Fact]
+    public void Sampling_while_the_producer_overwrites_never_returns_a_torn_transition()
+    {
+        // Every field of transition n is derived from n, so a row mixing two transitions is detectable.
+        var buffer = new ReplayBuffer(capacity: 64, observationSize: 8, actionSize: 4);
+        static void Add(ReplayBuffer b, int n) =>
+            b.Add(Enumerable.Repeat((float)n, 8).ToArray(), Enumerable.Repeat((float)n, 4).ToArray(), n,
+                Enumerable.Repeat((float)n, 8).ToArray(), n % 2 == 0);
+        for (var n = 0; n < 64; n++) Add(buffer, n);
+
+        using var stop = new CancellationTokenSource();
+        var producer = new Thread(() =>
+        {
+            var n = 64;
+            while (!stop.IsCancellationRequested) Add(buffer, n++ % 1_000_000);
+        });
+        producer.Start();
+        try
+        {
+            var batch = new ReplayBatch(256, 8, 4);
+            var rng = new Xoshiro256(1);
+            for (var round = 0; round < 2_000; round++)
+            {
+                buffer.Sample(rng, batch);
+                for (var k = 0; k < batch.Size; k++)
+                {
+                    var n = batch.Rewards[k];
+                    for (var j = 0; j < 8; j++)
+                    {
+                        Assert.Equal(n, batch.Observations[k * 8 + j]);
+                        Assert.Equal(n, batch.NextObservations[k * 8 + j]);
+                    }
+                    for (var j = 0; j < 4; j++) Assert.Equal(n, batch.Actions[k * 4 + j]);
+                    Assert.Equal((int)n % 2 == 0 ? 1f : 0f, batch.Terminated[k]);
+                }
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            producer.Join();
+        }
+    }
+
+    [Fact]
+    public void Add_allocates_nothing()
+    {
+        var buffer = new ReplayBuffer(16, 3, 1);
+        float[] o = [1f, 2f, 3f], a = [0.5f];
+        buffer.Add(o, a, 1f, o, false);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++) buffer.Add(o, a, 1f, o, false);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
