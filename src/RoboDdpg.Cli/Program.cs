@@ -12,6 +12,7 @@ var root = new RootCommand("roboddpg: DDPG continuous control for robots, in sim
     TrainCommand.Create(),
     EvalCommand.Create(),
     TwinCheckCommand.Create(),
+    RunCommand.Create(),
     BenchCommand.Create(),
 };
 

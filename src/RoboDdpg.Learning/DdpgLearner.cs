@@ -175,6 +175,33 @@ public sealed class DdpgLearner : IDisposable
         policy.Repack();
     }
 
+    /// <summary>
+    /// Starts the actor (and its target) from a saved policy, e.g. to fine-tune a pretrained policy online.
+    /// The critic keeps its own initialisation.
+    /// </summary>
+    public void LoadActor(MlpPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var layers = Actor.Layers.ToArray();
+        if (layers.Length != policy.Layers.Count)
+            throw new ArgumentException($"policy has {policy.Layers.Count} layers, the actor {layers.Length}", nameof(policy));
+        using (no_grad())
+        {
+            for (var i = 0; i < layers.Length; i++)
+            {
+                var source = policy.Layers[i];
+                var weight = layers[i].weight!;
+                if (weight.shape[0] != source.Outputs || weight.shape[1] != source.Inputs)
+                    throw new ArgumentException($"policy layer {i} is {source.Inputs}→{source.Outputs}, the actor's is {weight.shape[1]}→{weight.shape[0]}", nameof(policy));
+                using var w = tensor(source.Weights).reshape(source.Outputs, source.Inputs);
+                using var b = tensor(source.Bias);
+                weight.copy_(w);
+                layers[i].bias!.copy_(b);
+            }
+        }
+        PolyakAverager.HardCopy(TargetActor, Actor);
+    }
+
     private static void CopyOut(Tensor source, float[] destination)
     {
         if (source.numel() != destination.Length) throw new ArgumentException("policy layer shape does not match the actor");

@@ -54,6 +54,11 @@ public sealed class MlpPolicy
         Repack();
     }
 
+    /// <summary>A deep copy with its own weights and scratch buffers (e.g. another snapshot buffer or another thread).</summary>
+    public MlpPolicy Clone() =>
+        new(_layers.Select(l => new DenseLayer(l.Inputs, l.Outputs, (float[])l.Weights.Clone(), (float[])l.Bias.Clone())).ToArray(),
+            ActionLow, ActionHigh);
+
     /// <summary>Rebuilds the transposed weights after the layers' weight arrays were changed in place.</summary>
     public void Repack()
     {

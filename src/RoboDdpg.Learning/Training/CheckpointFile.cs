@@ -60,6 +60,18 @@ public static class CheckpointFile
         });
     }
 
+    /// <summary>
+    /// Checkpoint of an online run (<c>roboddpg run --learn</c>): the same file a training run writes, so
+    /// <c>train --resume</c> can continue it offline.
+    /// </summary>
+    public static void SaveOnline(string path, string environment, DdpgOptions ddpg, DdpgLearner learner, ReplayBuffer replay,
+        long episodes, ulong seed, ulong[] rngState, double[] noiseState, double wallSeconds)
+    {
+        var training = new TrainingOptions { TotalSteps = Math.Max(1, replay.TotalAdded), Seed = seed };
+        var state = new TrainerState(environment, ddpg, training, replay.TotalAdded, episodes, rngState, noiseState, 0, null, wallSeconds);
+        Save(path, state, learner, replay);
+    }
+
     internal static TrainerState ReadState(string path)
     {
         using var reader = OpenVerified(path);

@@ -1,0 +1,325 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using RoboDdpg.Cli.Output;
+using RoboDdpg.Core.Environments;
+using RoboDdpg.Core.Exploration;
+using RoboDdpg.Core.IO;
+using RoboDdpg.Core.Policy;
+using RoboDdpg.Core.Random;
+using RoboDdpg.Core.Replay;
+using RoboDdpg.Core.Runtime;
+using RoboDdpg.Core.Safety;
+using RoboDdpg.Core.Timing;
+using RoboDdpg.Learning;
+using RoboDdpg.Learning.Online;
+using RoboDdpg.Learning.Training;
+using RoboDdpg.Sim;
+using Spectre.Console;
+
+namespace RoboDdpg.Cli.Commands;
+
+/// <summary>
+/// <c>roboddpg run</c>: the real-time control loop on a twin paced in wall-clock time (one twin step per tick), with
+/// an optional concurrent learner. Live status; writes timing histograms and, when learning, the policy and a checkpoint.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var ddpgDefaults = new DdpgOptions();
+        var env = OptionFactory.Environment();
+        var hz = OptionFactory.InRange("--hz", "control rate in ticks per second (default: the environment's own rate)", 0, 0, RealtimeLoopOptions.MaxRateHz);
+        var learn = OptionFactory.Create("--learn", "train online while the loop runs", false);
+        var policy = OptionFactory.Create<string?>("--policy", "policy file to run (with --learn: the starting actor)", null);
+        var seconds = OptionFactory.InRange("--seconds", "run time (default: until Ctrl+C)", 0, 0, 1e9);
+        var output = OptionFactory.Create<string?>("--out", "output folder (default: runs/run-<env>-<time>)", null);
+        var seed = OptionFactory.Create("--seed", "seed of resets, exploration, warm-up actions and sampling", 1UL);
+        var sigma = OptionFactory.InRange("--noise-sigma", "exploration noise σ as a fraction of the action half-range (with --learn)", ddpgDefaults.NoiseSigma, 0, 10);
+        var warmup = OptionFactory.AtLeast("--warmup", "transitions with uniform random actions before the policy acts (with --learn, without --policy)", ddpgDefaults.WarmupSteps, 0);
+        var utd = OptionFactory.InRange("--utd", "learner updates per recorded transition", ddpgDefaults.UpdatesPerStep, 0, 64, minimumExclusive: true);
+        var publishEvery = OptionFactory.AtLeast("--publish-every", "learner updates between policy snapshots", new LearnerOptions().PublishEvery, 1);
+        var threads = OptionFactory.AtLeast("--threads", "TorchSharp threads of the learner", ddpgDefaults.Threads, 1);
+        var wait = OptionFactory.Create("--wait", "how the loop waits for a deadline: sleep, sleep-spin or spin", "sleep-spin");
+        wait.AcceptOnlyFromAmong("sleep", "sleep-spin", "spin");
+        var spinMargin = OptionFactory.InRange("--spin-margin-us", "sleep-spin: spin this long before each deadline", RealtimeLoopOptions.DefaultSpinMargin.TotalMicroseconds, 0, 1e6);
+        var fifo = OptionFactory.AtLeast("--fifo", "run the loop thread SCHED_FIFO at this priority (1..99; 0: normal scheduling)", 0, 0);
+        var maxDelta = OptionFactory.InRange("--max-delta", "safety: largest action change per tick in action units (0: no rate limit)", 0, 0, 1e9);
+        var watchdog = OptionFactory.AtLeast("--watchdog-ticks", "safety: ticks without a fresh observation before the safe action", new SafetyOptions().WatchdogTicks, 1);
+        var plain = OptionFactory.Create("--no-progress", "plain status lines instead of the live table", false);
+
+        var command = new Command("run", "run the real-time control loop on a twin, optionally learning online")
+        {
+            env, hz, learn, policy, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, wait, spinMargin, fifo, maxDelta, watchdog, plain,
+        };
+        command.SetAction(parse =>
+        {
+            var envName = parse.GetValue(env)!;
+            var policyPath = parse.GetValue(policy);
+            var learning = parse.GetValue(learn);
+            if (policyPath is null && !learning) throw new CliError("run needs --policy FILE, --learn, or both");
+            if (parse.GetValue(fifo) > 99) throw new CliError($"--fifo must be in 1..99, got {parse.GetValue(fifo)}");
+
+            using var environment = EnvironmentRegistry.Create(envName).Start();
+            var spec = environment.Spec;
+            var rate = parse.GetValue(hz) is > 0 and var r ? r : 1.0 / spec.ControlPeriodSeconds;
+
+            MlpPolicy? loaded = null;
+            if (policyPath is not null)
+            {
+                (loaded, var metadata) = PolicyFile.Load(policyPath);
+                if (metadata.Environment != envName) throw new CliError($"{policyPath}: policy was trained on '{metadata.Environment}', not '{envName}'");
+                if (loaded.ObservationSize != spec.ObservationSize || loaded.ActionSize != spec.ActionSize)
+                    throw new CliError($"{policyPath}: policy maps {loaded.ObservationSize} observations to {loaded.ActionSize} actions, '{envName}' has {spec.ObservationSize} and {spec.ActionSize}");
+            }
+
+            var loopOptions = new RealtimeLoopOptions
+            {
+                RateHz = rate,
+                WaitStrategy = parse.GetValue(wait) switch { "sleep" => WaitStrategy.Sleep, "spin" => WaitStrategy.Spin, _ => WaitStrategy.SleepThenSpin },
+                SpinMargin = TimeSpan.FromMicroseconds(parse.GetValue(spinMargin)),
+                Scheduling = parse.GetValue(fifo) > 0 ? SchedulingPolicy.Fifo : SchedulingPolicy.Normal,
+                Priority = parse.GetValue(fifo) > 0 ? parse.GetValue(fifo) : 50,
+                ThreadName = "roboddpg-loop",
+            };
+            try { loopOptions.Validate(); }
+            catch (ArgumentException e) { throw new CliError(e.Message.Split(" (Parameter")[0]); }
+            var safetyOptions = new SafetyOptions
+            {
+                MaxDeltaPerTick = parse.GetValue(maxDelta) > 0 ? [(float)parse.GetValue(maxDelta)] : null,
+                WatchdogTicks = parse.GetValue(watchdog),
+            };
+
+            var outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? Path.Combine("runs", $"run-{envName}-{DateTime.Now:yyyyMMdd-HHmmss}"), allowExistingRun: false);
+            var ddpg = new DdpgOptions { Threads = parse.GetValue(threads), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
+            var runSeed = parse.GetValue(seed);
+            var session = new Session(envName, environment, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions);
+            return session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
+        });
+        return command;
+    }
+
+    /// <summary>One run: loop, optional learner, status display, outputs.</summary>
+    private sealed class Session
+    {
+        private readonly string _envName;
+        private readonly IEnvironment _environment;
+        private readonly bool _learning;
+        private readonly DdpgOptions _ddpg;
+        private readonly ulong _seed;
+        private readonly RealtimeLoopOptions _loopOptions;
+        private readonly DdpgLearner? _learner;
+        private readonly ReplayBuffer? _replay;
+        private readonly LearnerThread? _learnerThread;
+        private readonly IExplorationNoise? _noise;
+        private readonly ControlLoop _control;
+
+        public Session(string envName, IEnvironment environment, MlpPolicy? loaded, bool learning, DdpgOptions ddpg, ulong seed,
+            int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions)
+        {
+            _envName = envName;
+            _environment = environment;
+            _learning = learning;
+            _ddpg = ddpg;
+            _seed = seed;
+            _loopOptions = loopOptions;
+            var spec = environment.Spec;
+            MlpPolicy initial;
+            if (learning)
+            {
+                TorchSharp.torch.manual_seed((long)(seed & long.MaxValue));
+                _learner = DdpgLearner.For(spec, ddpg);
+                if (loaded is not null) _learner.LoadActor(loaded);
+                initial = _learner.ExportPolicy();
+                _replay = new ReplayBuffer(ddpg.ReplayCapacity, spec.ObservationSize, spec.ActionSize);
+                _noise = new GaussianNoise(spec.ActionSize, ddpg.NoiseSigma, new Xoshiro256(seed ^ 0x5eed));
+            }
+            else
+            {
+                initial = loaded!;
+            }
+            var exchange = new PolicySnapshotExchange(initial, initial.Clone);
+            _control = new ControlLoop(environment, exchange, _noise, new SafetyLayer(spec, safety), _replay,
+                new ControlLoopOptions { Seed = seed, RandomActionTransitions = learning && loaded is null ? ddpg.WarmupSteps : 0 });
+            if (learning)
+            {
+                _learnerThread = new LearnerThread(_learner!, _replay!, exchange,
+                    new LearnerOptions
+                    {
+                        UpdatesPerTransition = ddpg.UpdatesPerStep,
+                        WarmupTransitions = Math.Max(ddpg.WarmupSteps, ddpg.BatchSize),
+                        PublishEvery = publishEvery,
+                        TorchThreads = ddpg.Threads,
+                    },
+                    seed ^ 0x1ea7);
+            }
+        }
+
+        public int Run(string outDir, double seconds, bool plain)
+        {
+            var console = AnsiConsole.Console;
+            console.MarkupLineInterpolated($"[bold]roboddpg run[/] {_envName} at {_loopOptions.RateHz:0.##} Hz{(_learning ? ", learning online" : "")}, output [blue]{outDir}[/] (Ctrl+C stops and saves)");
+            using var cancellation = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                cancellation.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            var clock = Stopwatch.StartNew();
+            using var loop = new RealtimeLoop(_control, _loopOptions);
+            Exception? loopFault = null;
+            try
+            {
+                loop.Start();
+                _learnerThread?.Start();
+                var deadline = seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
+                Watch(console, loop, clock, deadline, cancellation.Token, plain);
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+                try { loop.Stop(); } catch (RealtimeLoopFaultException e) { loopFault = e; }
+                _learnerThread?.Stop(); // join before anything else touches TorchSharp or the process ends
+                _environment.Deactivate();
+            }
+
+            var stats = loop.Stats;
+            var jitter = new LatencyHistogram();
+            var compute = new LatencyHistogram();
+            loop.CopyJitterHistogram(jitter);
+            loop.CopyComputeHistogram(compute);
+            TimingPlot.Save(outDir, jitter, compute, _loopOptions.RateHz);
+            var files = new List<string> { TimingPlot.CsvFileName, TimingPlot.PngFileName, "run.json" };
+            if (_learning)
+            {
+                var policy = _learner!.ExportPolicy();
+                PolicyFile.Save(Path.Combine(outDir, TrainingRun.PolicyFileName), policy,
+                    new PolicyMetadata(_envName, _environment.Spec.Observation.Names, _environment.Spec.Action.Names, DateTimeOffset.UtcNow, _replay!.TotalAdded));
+                CheckpointFile.SaveOnline(Path.Combine(outDir, TrainingRun.CheckpointFileName), _envName, _ddpg, _learner, _replay,
+                    _control.Status.Episodes, _seed, _learnerThread!.Random.GetState(), _noise!.GetState(), clock.Elapsed.TotalSeconds);
+                files.Add(TrainingRun.PolicyFileName);
+                files.Add(TrainingRun.CheckpointFileName);
+            }
+            WriteSummary(outDir, stats, clock.Elapsed.TotalSeconds, loopFault);
+            console.MarkupLineInterpolated($"{Describe(stats)}");
+            console.MarkupLineInterpolated($"wrote [blue]{outDir}[/]: {string.Join(", ", files)}");
+            if (_learnerThread?.Fault is { } fault)
+                console.MarkupLineInterpolated($"[red]learning stopped[/]: {fault.Message} (the loop kept running on the last good policy)");
+            if (loopFault is not null)
+            {
+                Console.Error.WriteLine($"roboddpg: control loop stopped by a fault: {loopFault.InnerException?.Message ?? loopFault.Message} (safe action written)");
+                return ExitCodes.InternalError;
+            }
+            return cancellation.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Ok;
+        }
+
+        private void Watch(IAnsiConsole console, RealtimeLoop loop, Stopwatch clock, TimeSpan deadline, CancellationToken cancellation, bool plain)
+        {
+            bool Done() => cancellation.IsCancellationRequested || clock.Elapsed >= deadline || loop.Fault is not null;
+            void Supervise()
+            {
+                if (_control.Safety.LearningHalted && _learnerThread?.State == LearnerState.Running) _learnerThread.Pause();
+            }
+
+            if (plain)
+            {
+                var nextLine = TimeSpan.FromSeconds(5);
+                while (!Done())
+                {
+                    Supervise();
+                    if (clock.Elapsed >= nextLine)
+                    {
+                        Console.WriteLine(StatusLine(loop.Stats));
+                        nextLine += TimeSpan.FromSeconds(5);
+                    }
+                    cancellation.WaitHandle.WaitOne(100);
+                }
+                return;
+            }
+
+            var table = new Table().Border(TableBorder.Rounded).AddColumn("loop").AddColumn(new TableColumn("value").RightAligned());
+            console.Live(table).Start(ctx =>
+            {
+                while (!Done())
+                {
+                    Supervise();
+                    Fill(table, loop.Stats, clock.Elapsed);
+                    ctx.Refresh();
+                    cancellation.WaitHandle.WaitOne(250);
+                }
+                Fill(table, loop.Stats, clock.Elapsed);
+                ctx.Refresh();
+            });
+        }
+
+        private void Fill(Table table, RealtimeLoopStats stats, TimeSpan elapsed)
+        {
+            var status = _control.Status;
+            var safety = _control.Safety.Counters;
+            table.Rows.Clear();
+            table.AddRow("elapsed", $"{elapsed:hh\\:mm\\:ss}");
+            table.AddRow("ticks", $"{stats.TotalTicks} ({stats.AchievedRateHz:0.#} Hz achieved)");
+            table.AddRow("start jitter p50 / p99 / max", $"{stats.Jitter.P50Nanoseconds / 1e3:0.#} / {stats.Jitter.P99Nanoseconds / 1e3:0.#} / {stats.Jitter.MaxNanoseconds / 1e3:0.#} µs");
+            table.AddRow("compute p99", $"{stats.Compute.P99Nanoseconds / 1e3:0.#} µs");
+            table.AddRow("overruns (missed ticks)", $"{stats.Overruns} ({stats.MissedTicks})");
+            table.AddRow("episodes, last return", $"{status.Episodes}, {(status.LastEpisodeReturn is { } r ? r.ToString("F1", CultureInfo.InvariantCulture) : "–")}");
+            table.AddRow("safety interventions", Markup.Escape($"{safety.Total} (clamp {safety.Clamped}, rate {safety.RateLimited}, NaN {safety.NonFinite}, watchdog {safety.Watchdog}, e-stop {safety.EmergencyStop})"));
+            if (_learnerThread is not null)
+            {
+                table.AddRow("learner", Markup.Escape($"{_learnerThread.State}, {_learnerThread.Updates} updates, {_learnerThread.UpdatesPerSecond:0} upd/s, policy v{status.PolicyVersion}"));
+                if (_learnerThread.Fault is { } fault) table.AddRow("[red]learning stopped[/]", Markup.Escape(fault.Message));
+            }
+            table.AddRow("GC", $"{stats.GcCount} collections, max pause {stats.GcPauseMaxMilliseconds:0.###} ms");
+        }
+
+        private string StatusLine(RealtimeLoopStats stats)
+        {
+            var status = _control.Status;
+            var learner = _learnerThread is null ? "" : $" | learner {_learnerThread.State} {_learnerThread.Updates} upd ({_learnerThread.UpdatesPerSecond:0}/s)";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"ticks {stats.TotalTicks} | jitter p99 {stats.Jitter.P99Nanoseconds / 1e3:0.#} µs max {stats.Jitter.MaxNanoseconds / 1e3:0.#} µs | overruns {stats.Overruns} | episodes {status.Episodes} last {status.LastEpisodeReturn:0.#} | safety {_control.Safety.Counters.Total}{learner}");
+        }
+
+        private static string Describe(RealtimeLoopStats stats) => string.Create(CultureInfo.InvariantCulture,
+            $"{stats.TotalTicks} ticks, jitter p99 {stats.Jitter.P99Nanoseconds / 1e3:0.#} µs, max {stats.Jitter.MaxNanoseconds / 1e3:0.#} µs, {stats.Overruns} overruns, GC max pause {stats.GcPauseMaxMilliseconds:0.###} ms, {stats.AllocatedBytes} B allocated on the loop thread");
+
+        private void WriteSummary(string outDir, RealtimeLoopStats stats, double wallSeconds, Exception? loopFault)
+        {
+            var status = _control.Status;
+            var safety = _control.Safety.Counters;
+            var summary = new Dictionary<string, object?>
+            {
+                ["environment"] = _envName,
+                ["rate_hz"] = _loopOptions.RateHz,
+                ["wall_seconds"] = wallSeconds,
+                ["ticks"] = stats.TotalTicks,
+                ["jitter_p50_us"] = stats.Jitter.P50Nanoseconds / 1e3,
+                ["jitter_p99_us"] = stats.Jitter.P99Nanoseconds / 1e3,
+                ["jitter_max_us"] = stats.Jitter.MaxNanoseconds / 1e3,
+                ["compute_p99_us"] = stats.Compute.P99Nanoseconds / 1e3,
+                ["overruns"] = stats.Overruns,
+                ["missed_ticks"] = stats.MissedTicks,
+                ["loop_alloc_bytes"] = stats.AllocatedBytes,
+                ["gc_count"] = stats.GcCount,
+                ["gc_pause_max_ms"] = stats.GcPauseMaxMilliseconds,
+                ["episodes"] = status.Episodes,
+                ["last_episode_return"] = status.LastEpisodeReturn,
+                ["transitions"] = status.Recorded,
+                ["policy_version"] = status.PolicyVersion,
+                ["learner_updates"] = _learnerThread?.Updates,
+                ["learner_state"] = _learnerThread?.State.ToString(),
+                ["learner_fault"] = _learnerThread?.Fault?.Message,
+                ["safety_interventions"] = safety.Total,
+                ["safety_clamped"] = safety.Clamped,
+                ["safety_rate_limited"] = safety.RateLimited,
+                ["safety_non_finite"] = safety.NonFinite,
+                ["safety_watchdog"] = safety.Watchdog,
+                ["safety_emergency_stop"] = safety.EmergencyStop,
+                ["loop_fault"] = loopFault?.InnerException?.Message ?? loopFault?.Message,
+            };
+            AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        }
+    }
+}
