@@ -41,6 +41,30 @@ internal static class BenchCommand
             result["gemm_ms_p50"] = Math.Round(gemmMs, 3);
             result["update_vs_gemm"] = Math.Round(updateMs / gemmMs, 3);
 
+            var duration = TimeSpan.FromSeconds(parse.GetValue(seconds));
+            Progress($"platform floor: empty 1 kHz loop for {duration.TotalSeconds:0} s");
+            var floor = LoopBenchmarks.Floor(duration);
+            Progress($"1 kHz control loop with the learner training beside it for {duration.TotalSeconds:0} s");
+            var (loop, updatesPerSecond, learnerFault) = LoopBenchmarks.LoopWithLearner(duration);
+            result["loop_hz"] = LoopBenchmarks.RateHz;
+            result["loop_ticks"] = loop.MeasuredTicks;
+            result["loop_achieved_hz"] = Math.Round(loop.AchievedRateHz, 1);
+            result["loop_jitter_p50_us"] = Math.Round(loop.Jitter.P50Nanoseconds / 1e3, 1);
+            result["loop_jitter_p99_us"] = Math.Round(loop.Jitter.P99Nanoseconds / 1e3, 1);
+            result["loop_jitter_max_us"] = Math.Round(loop.Jitter.MaxNanoseconds / 1e3, 1);
+            result["loop_compute_p99_us"] = Math.Round(loop.Compute.P99Nanoseconds / 1e3, 1);
+            result["loop_overruns"] = loop.Overruns;
+            result["loop_alloc_bytes"] = loop.AllocatedBytes;
+            result["loop_gc_count"] = loop.GcCount;
+            result["loop_gc_pause_max_ms"] = Math.Round(loop.GcPauseMaxMilliseconds, 3);
+            result["learner_updates_per_s"] = Math.Round(updatesPerSecond, 1);
+            if (learnerFault is not null) result["learner_fault"] = learnerFault;
+            result["floor_jitter_p50_us"] = Math.Round(floor.Jitter.P50Nanoseconds / 1e3, 1);
+            result["floor_jitter_p99_us"] = Math.Round(floor.Jitter.P99Nanoseconds / 1e3, 1);
+            result["floor_jitter_max_us"] = Math.Round(floor.Jitter.MaxNanoseconds / 1e3, 1);
+            result["floor_overruns"] = floor.Overruns;
+            result["floor_gc_pause_max_ms"] = Math.Round(floor.GcPauseMaxMilliseconds, 3);
+
             Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = !quiet }));
             return ExitCodes.Ok;
         });

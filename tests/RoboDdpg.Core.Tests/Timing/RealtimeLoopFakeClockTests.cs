@@ -206,6 +206,24 @@ public sealed class RealtimeLoopFakeClockTests
     }
 
     [Fact]
+    public void A_garbage_collection_during_the_run_is_counted_with_its_pause()
+    {
+        var clock = new FakeClock();
+        var handler = new RecordingHandler(t =>
+        {
+            if (t.Index == 20) GC.Collect();
+        });
+        var loop = new RealtimeLoop(handler, Options(1000, warmup: 10), clock, new FakeWaiter(clock));
+
+        loop.RunTicks(30);
+
+        var stats = loop.Stats;
+        Assert.InRange(stats.GcCount, 1, int.MaxValue);
+        Assert.True(stats.GcPauseMaxMilliseconds > 0);
+        Assert.InRange(stats.GcPauseTotalMilliseconds, stats.GcPauseMaxMilliseconds, double.MaxValue);
+    }
+
+    [Fact]
     public void OnStart_ticks_and_OnStop_run_in_order_on_the_calling_thread()
     {
         var clock = new FakeClock();
