@@ -1,9 +1,11 @@
+using TorchSharp;
 using System.Runtime.InteropServices;
 using RoboDdpg.Core.Environments;
 using RoboDdpg.Core.Policy;
 using RoboDdpg.Core.Replay;
 using RoboDdpg.Learning.Networks;
 using TorchSharp.Modules;
+using Parameter = TorchSharp.Modules.Parameter;
 using static TorchSharp.torch;
 
 namespace RoboDdpg.Learning;
@@ -15,11 +17,25 @@ public readonly record struct UpdateResult(double CriticLoss, double ActorLoss, 
 /// The DDPG learner: actor μ_θ, critic Q_φ, their Polyak-averaged targets, and one Adam optimizer each.
 /// One <see cref="Update"/> = critic step on the mean-squared Bellman error, actor step by gradient ascent
 /// on Q_φ(s, μ_θ(s)) with respect to θ only, then both targets averaged toward the online networks.
+/// <para>
+/// An update leaves nothing for the finalizer (a test counts it): every TorchSharp object it creates is disposed or
+/// made once. Undisposed Scalars, pinned arrays and tensor wrappers — thousands per second from implicit double→Scalar
+/// conversions, <c>optim.Adam</c>, <c>zero_grad</c>, <c>cat</c>, <c>.shape</c>, <c>item</c> — made every garbage
+/// collection a 20–60 ms blocking one that stopped the control loop thread too.
+/// </para>
 /// </summary>
 public sealed class DdpgLearner : IDisposable
 {
-    private readonly Adam _actorOptimizer;
-    private readonly Adam _criticOptimizer;
+    private readonly AdamOptimizer _actorOptimizer;
+    private readonly AdamOptimizer _criticOptimizer;
+    private readonly Parameter[] _actorParameters;
+    private readonly Parameter[] _criticParameters;
+    private readonly Parameter[] _targetActorParameters;
+    private readonly Parameter[] _targetCriticParameters;
+    private readonly Scalar _gamma;
+    private readonly Scalar _rho;
+    private readonly Scalar _oneMinusRho;
+    private readonly Scalar _one = 1.0.ToScalar();
     private readonly Tensor _observations;
     private readonly Tensor _actions;
     private readonly Tensor _rewards;
@@ -42,11 +58,18 @@ public sealed class DdpgLearner : IDisposable
         TargetCritic = new CriticNetwork(observationSize, ActionSize, options.HiddenSizes);
         PolyakAverager.HardCopy(TargetActor, Actor);
         PolyakAverager.HardCopy(TargetCritic, Critic);
-        foreach (var p in TargetActor.parameters()) p.requires_grad = false;
-        foreach (var p in TargetCritic.parameters()) p.requires_grad = false;
+        _actorParameters = [.. Actor.parameters()];
+        _criticParameters = [.. Critic.parameters()];
+        _targetActorParameters = [.. TargetActor.parameters()];
+        _targetCriticParameters = [.. TargetCritic.parameters()];
+        foreach (var p in _targetActorParameters) p.requires_grad = false;
+        foreach (var p in _targetCriticParameters) p.requires_grad = false;
 
-        _actorOptimizer = optim.Adam(Actor.parameters(), options.ActorLearningRate);
-        _criticOptimizer = optim.Adam(Critic.parameters(), options.CriticLearningRate);
+        _actorOptimizer = new AdamOptimizer(_actorParameters, options.ActorLearningRate);
+        _criticOptimizer = new AdamOptimizer(_criticParameters, options.CriticLearningRate);
+        _gamma = options.Gamma.ToScalar();
+        _rho = options.Rho.ToScalar();
+        _oneMinusRho = (1 - options.Rho).ToScalar();
 
         // Input tensors are allocated once and refilled per update: no per-update managed garbage.
         var b = options.BatchSize;
@@ -82,7 +105,8 @@ public sealed class DdpgLearner : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var nextQ = TargetCritic.forward(nextObservations, TargetActor.forward(nextObservations));
-        var target = rewards + Options.Gamma * (1 - terminated) * nextQ;
+        var discount = terminated.neg().add_(_one, _one).mul_(_gamma); // γ·(1 − d)
+        var target = rewards.add(discount.mul_(nextQ), _one);
         return target.MoveToOuterDisposeScope();
     }
 
@@ -117,11 +141,11 @@ public sealed class DdpgLearner : IDisposable
         var y = CriticTarget(rewards, terminated, nextObservations);
         var q = Critic.forward(observations, actions);
         var loss = nn.functional.mse_loss(q, y);
-        _criticOptimizer.zero_grad();
+        _criticOptimizer.ZeroGrad();
         loss.backward();
-        _criticOptimizer.step();
-        meanQ = q.mean().item<float>();
-        return loss.item<float>();
+        _criticOptimizer.Step();
+        meanQ = Value(q.mean());
+        return Value(loss);
     }
 
     /// <summary>
@@ -132,21 +156,28 @@ public sealed class DdpgLearner : IDisposable
     {
         using var scope = NewDisposeScope();
         var loss = ActorLoss(observations);
-        _actorOptimizer.zero_grad();
+        _actorOptimizer.ZeroGrad();
         loss.backward();
-        _actorOptimizer.step();
-        return loss.item<float>();
+        _actorOptimizer.Step();
+        return Value(loss);
     }
 
     /// <summary>The actor's loss −mean Q(s, μ(s)) (a scalar with a graph to both networks).</summary>
-    public Tensor ActorLoss(Tensor observations) => -Critic.forward(observations, Actor.forward(observations)).mean();
+    public Tensor ActorLoss(Tensor observations)
+    {
+        using var scope = NewDisposeScope();
+        return Critic.forward(observations, Actor.forward(observations)).mean().neg().MoveToOuterDisposeScope();
+    }
 
     /// <summary>Polyak-averages both targets toward the online networks.</summary>
     public void UpdateTargets()
     {
-        PolyakAverager.Update(TargetCritic, Critic, Options.Rho);
-        PolyakAverager.Update(TargetActor, Actor, Options.Rho);
+        PolyakAverager.Update(_targetCriticParameters, _criticParameters, _rho, _oneMinusRho);
+        PolyakAverager.Update(_targetActorParameters, _actorParameters, _rho, _oneMinusRho);
     }
+
+    // A scalar tensor's value without item<T>(), which leaves a finalizable pinned array behind.
+    private static double Value(Tensor scalar) => MemoryMarshal.Cast<byte, float>(scalar.bytes)[0];
 
     /// <summary>Copies the actor's weights into a new managed, TorchSharp-free policy.</summary>
     public MlpPolicy ExportPolicy()
@@ -217,8 +248,8 @@ public sealed class DdpgLearner : IDisposable
         Critic.save(writer);
         TargetActor.save(writer);
         TargetCritic.save(writer);
-        _actorOptimizer.save_state_dict(writer);
-        _criticOptimizer.save_state_dict(writer);
+        _actorOptimizer.Save(writer);
+        _criticOptimizer.Save(writer);
     }
 
     public void Load(BinaryReader reader)
@@ -228,8 +259,8 @@ public sealed class DdpgLearner : IDisposable
         Critic.load(reader);
         TargetActor.load(reader);
         TargetCritic.load(reader);
-        _actorOptimizer.load_state_dict(reader);
-        _criticOptimizer.load_state_dict(reader);
+        _actorOptimizer.Load(reader);
+        _criticOptimizer.Load(reader);
     }
 
     public void Dispose()
@@ -245,6 +276,10 @@ public sealed class DdpgLearner : IDisposable
         _rewards.Dispose();
         _nextObservations.Dispose();
         _terminated.Dispose();
+        _gamma.Dispose();
+        _rho.Dispose();
+        _oneMinusRho.Dispose();
+        _one.Dispose();
     }
 
     private static void Fill(Tensor destination, float[] source) =>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RoboDdpg.Learning;
@@ -11,13 +12,22 @@ public static class PolyakAverager
     public static void Update(nn.Module target, nn.Module source, double rho)
     {
         if (rho is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(rho), rho, "rho must be in [0, 1]");
-        using var noGrad = no_grad();
-        var targetParams = target.parameters().ToArray();
-        var sourceParams = source.parameters().ToArray();
-        if (targetParams.Length != sourceParams.Length)
+        using var rhoScalar = rho.ToScalar();
+        using var weight = (1 - rho).ToScalar();
+        Update(target.parameters().ToArray(), source.parameters().ToArray(), rhoScalar, weight);
+    }
+
+    /// <summary>
+    /// The allocation-lean form for the learner's hot path: cached parameter arrays and Scalars made once
+    /// (implicit double→Scalar conversions leave finalizable objects that lengthen garbage collections).
+    /// </summary>
+    public static void Update(TorchSharp.Modules.Parameter[] target, TorchSharp.Modules.Parameter[] source, Scalar rho, Scalar oneMinusRho)
+    {
+        if (target.Length != source.Length)
             throw new ArgumentException("target and source networks have different parameter counts");
-        for (var i = 0; i < targetParams.Length; i++)
-            targetParams[i].mul_(rho).add_(sourceParams[i], alpha: 1 - rho);
+        using var noGrad = no_grad();
+        for (var i = 0; i < target.Length; i++)
+            target[i].mul_(rho).add_(source[i], oneMinusRho);
     }
 
     /// <summary>Copies every parameter of <paramref name="source"/> into <paramref name="target"/> (ρ = 0).</summary>

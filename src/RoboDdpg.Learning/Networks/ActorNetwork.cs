@@ -15,6 +15,7 @@ public sealed class ActorNetwork : nn.Module<Tensor, Tensor>
     private readonly Linear _out;
     private readonly Tensor _center;
     private readonly Tensor _halfRange;
+    private readonly Scalar _one = 1.0.ToScalar(); // explicit alpha: an implicit one is a finalizable Scalar per call
 
     public ActorNetwork(int observationSize, int actionSize, IReadOnlyList<int> hiddenSizes,
         IReadOnlyList<float> actionLow, IReadOnlyList<float> actionHigh) : base("actor")
@@ -59,7 +60,7 @@ public sealed class ActorNetwork : nn.Module<Tensor, Tensor>
         var x = observation;
         foreach (var layer in _hidden)
             x = nn.functional.relu(layer.forward(x));
-        var action = tanh(_out.forward(x)).mul(_halfRange).add(_center);
+        var action = tanh(_out.forward(x)).mul(_halfRange).add(_center, _one);
         return action.MoveToOuterDisposeScope();
     }
 
@@ -71,6 +72,7 @@ public sealed class ActorNetwork : nn.Module<Tensor, Tensor>
             _out.Dispose();
             _center.Dispose();
             _halfRange.Dispose();
+            _one.Dispose();
         }
         base.Dispose(disposing);
     }

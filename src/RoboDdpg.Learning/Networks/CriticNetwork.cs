@@ -10,8 +10,13 @@ public sealed class CriticNetwork : nn.Module<Tensor, Tensor, Tensor>
     private readonly Linear[] _hidden;
     private readonly Linear _out;
 
+    private readonly int _observationSize;
+    private readonly int _actionSize;
+
     public CriticNetwork(int observationSize, int actionSize, IReadOnlyList<int> hiddenSizes) : base("critic")
     {
+        _observationSize = observationSize;
+        _actionSize = actionSize;
         _hidden = new Linear[hiddenSizes.Count];
         var inputs = observationSize + actionSize;
         for (var i = 0; i < hiddenSizes.Count; i++)
@@ -31,7 +36,11 @@ public sealed class CriticNetwork : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor observation, Tensor action)
     {
         using var scope = NewDisposeScope();
-        var x = cat([observation, action], 1);
+        // [s, a] by copying into the two column ranges of one tensor (autograd flows through copy_): TorchSharp's cat
+        // (and .shape) leave a finalizable pinned array per call, which made garbage collections long.
+        var x = empty(observation.size(0), _observationSize + _actionSize);
+        x.narrow(1, 0, _observationSize).copy_(observation);
+        x.narrow(1, _observationSize, _actionSize).copy_(action);
         foreach (var layer in _hidden)
             x = nn.functional.relu(layer.forward(x));
         return _out.forward(x).MoveToOuterDisposeScope();
