@@ -38,3 +38,21 @@ internal static class Cli
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
 }
+
+internal static class Signals
+{
+    /// <summary>Sends a POSIX signal (e.g. "TERM", "INT") to a process, as systemd or Ctrl+C would.</summary>
+    public static void Send(System.Diagnostics.Process process, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-s", signal, process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>Reads stdout until a line containing <paramref name="marker"/> appears (the command is up and running).</summary>
+    public static void WaitForLine(System.Diagnostics.Process process, string marker)
+    {
+        while (process.StandardOutput.ReadLine() is { } line)
+            if (line.Contains(marker)) return;
+        throw new InvalidOperationException($"the process ended before printing '{marker}'");
+    }
+}

@@ -160,13 +160,7 @@ internal static class RunCommand
         {
             var console = AnsiConsole.Console;
             console.MarkupLineInterpolated($"[bold]roboddpg run[/] {_envName} at {_loopOptions.RateHz:0.##} Hz{(_learning ? ", learning online" : "")}, output [blue]{outDir}[/] (Ctrl+C stops and saves)");
-            using var cancellation = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                cancellation.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
+            using var stop = new StopSignal();
             var clock = Stopwatch.StartNew();
             using var loop = new RealtimeLoop(_control, _loopOptions);
             Exception? loopFault = null;
@@ -175,11 +169,10 @@ internal static class RunCommand
                 loop.Start();
                 _learnerThread?.Start();
                 var deadline = seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
-                Watch(console, loop, clock, deadline, cancellation.Token, plain);
+                Watch(console, loop, clock, deadline, stop.Token, plain);
             }
             finally
             {
-                Console.CancelKeyPress -= onCancel;
                 try { loop.Stop(); } catch (RealtimeLoopFaultException e) { loopFault = e; }
                 _learnerThread?.Stop(); // join before anything else touches TorchSharp or the process ends
                 _environment.Deactivate();
@@ -212,7 +205,7 @@ internal static class RunCommand
                 Console.Error.WriteLine($"roboddpg: control loop stopped by a fault: {loopFault.InnerException?.Message ?? loopFault.Message} (safe action written)");
                 return ExitCodes.InternalError;
             }
-            return cancellation.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Ok;
+            return stop.Requested ? ExitCodes.Interrupted : ExitCodes.Ok;
         }
 
         private void Watch(IAnsiConsole console, RealtimeLoop loop, Stopwatch clock, TimeSpan deadline, CancellationToken cancellation, bool plain)

@@ -100,34 +100,21 @@ internal static class TrainCommand
 
     private static int Train(DdpgTrainer trainer, string outDir, string? resumedFrom, bool plain)
     {
-        using var cancellation = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true; // finish the current step, then save everything
-            cancellation.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            var console = AnsiConsole.Console;
-            console.MarkupLineInterpolated($"[bold]roboddpg train[/] {trainer.Spec.Name}: {trainer.EnvSteps} → {trainer.Training.TotalSteps} steps, seed {trainer.Training.Seed}, output [blue]{outDir}[/]");
-            var summary = TrainingProgressView.Run(console, trainer.Training.TotalSteps, trainer.EnvSteps, plain || !console.Profile.Capabilities.Interactive,
-                observer => TrainingRun.Execute(trainer, outDir, observer, resumedFrom, cancellation.Token));
+        using var stop = new StopSignal(); // Ctrl+C or SIGTERM: finish the current step, then save everything
+        var console = AnsiConsole.Console;
+        console.MarkupLineInterpolated($"[bold]roboddpg train[/] {trainer.Spec.Name}: {trainer.EnvSteps} → {trainer.Training.TotalSteps} steps, seed {trainer.Training.Seed}, output [blue]{outDir}[/]");
+        var summary = TrainingProgressView.Run(console, trainer.Training.TotalSteps, trainer.EnvSteps, plain || !console.Profile.Capabilities.Interactive,
+            observer => TrainingRun.Execute(trainer, outDir, observer, resumedFrom, stop.Token));
 
-            var plotPath = Path.Combine(outDir, LearningCurvePlot.FileName);
-            LearningCurvePlot.Save(Path.Combine(outDir, TrainingRun.MetricsFileName), plotPath, trainer.Spec.Name);
-            TrainingProgressView.PrintSummary(console, summary, outDir);
-            if (!summary.Completed)
-            {
-                console.MarkupLine($"[yellow]interrupted[/]: saved at step {summary.EnvSteps}; continue with [bold]--resume {Markup.Escape(outDir)}[/]");
-                return ExitCodes.Interrupted;
-            }
-            return ExitCodes.Ok;
-        }
-        finally
+        var plotPath = Path.Combine(outDir, LearningCurvePlot.FileName);
+        LearningCurvePlot.Save(Path.Combine(outDir, TrainingRun.MetricsFileName), plotPath, trainer.Spec.Name);
+        TrainingProgressView.PrintSummary(console, summary, outDir);
+        if (!summary.Completed)
         {
-            Console.CancelKeyPress -= onCancel;
+            console.MarkupLine($"[yellow]interrupted[/]: saved at step {summary.EnvSteps}; continue with [bold]--resume {Markup.Escape(outDir)}[/]");
+            return ExitCodes.Interrupted;
         }
+        return ExitCodes.Ok;
     }
 
     private static int[] ParseHidden(string text)
