@@ -17,16 +17,14 @@ internal static class LoopBenchmarks
 {
     public const double RateHz = 1000;
 
-    public static RealtimeLoopOptions Options => new() { RateHz = RateHz, ThreadName = "roboddpg-loop", WarmupTicks = 1000 };
-
     /// <summary>The same pacing code with an empty handler: what the machine gives.</summary>
-    public static RealtimeLoopStats Floor(TimeSpan duration) => RealtimeLoopBenchmark.MeasureFloor(Options, duration);
+    public static RealtimeLoopStats Floor(RealtimeLoopOptions options, TimeSpan duration) => RealtimeLoopBenchmark.MeasureFloor(options, duration);
 
     /// <summary>
     /// 1 kHz control loop over the pendulum twin (256×256 actor snapshot, noise, safety, recording) while the learner
     /// trains at full speed on the other core (batch 256, 256×256, one TorchSharp thread).
     /// </summary>
-    public static (RealtimeLoopStats Loop, double LearnerUpdatesPerSecond, string? LearnerFault) LoopWithLearner(TimeSpan duration)
+    public static (RealtimeLoopStats Loop, double LearnerUpdatesPerSecond, string? LearnerFault) LoopWithLearner(RealtimeLoopOptions options, TimeSpan duration)
     {
         using var environment = EnvironmentRegistry.Create("pendulum").Start();
         var spec = environment.Spec;
@@ -40,7 +38,7 @@ internal static class LoopBenchmarks
         // An update-to-data ratio the learner can never meet keeps it training flat out once a batch is recorded.
         using var learnerThread = new LearnerThread(learner, replay, exchange,
             new LearnerOptions { UpdatesPerTransition = 64, WarmupTransitions = ddpg.BatchSize, PublishEvery = 10, TorchThreads = 1 }, seed: 2);
-        using var loop = new RealtimeLoop(control, Options);
+        using var loop = new RealtimeLoop(control, options);
         loop.Start();
         learnerThread.Start();
         Thread.Sleep(duration);

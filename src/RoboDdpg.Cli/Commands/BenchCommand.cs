@@ -12,10 +12,13 @@ internal static class BenchCommand
     {
         var json = OptionFactory.Create("--json", "print only the JSON object (no progress lines)", false);
         var seconds = OptionFactory.AtLeast("--seconds", "duration of each loop run (the loop with learner and the platform floor)", 20, 1);
+        var pacing = new LoopOptionSet();
         var command = new Command("bench", "measure actor, replay, update and control-loop performance against the platform floor") { json, seconds };
+        pacing.AddTo(command);
         command.SetAction(parse =>
         {
             var quiet = parse.GetValue(json);
+            var loopOptions = pacing.Build(parse, LoopBenchmarks.RateHz, warmupTicks: 1000);
             void Progress(string message)
             {
                 if (!quiet) Console.Error.WriteLine($"bench: {message}");
@@ -43,10 +46,12 @@ internal static class BenchCommand
 
             var duration = TimeSpan.FromSeconds(parse.GetValue(seconds));
             Progress($"platform floor: empty 1 kHz loop for {duration.TotalSeconds:0} s");
-            var floor = LoopBenchmarks.Floor(duration);
+            var floor = LoopBenchmarks.Floor(loopOptions, duration);
             Progress($"1 kHz control loop with the learner training beside it for {duration.TotalSeconds:0} s");
-            var (loop, updatesPerSecond, learnerFault) = LoopBenchmarks.LoopWithLearner(duration);
+            var (loop, updatesPerSecond, learnerFault) = LoopBenchmarks.LoopWithLearner(loopOptions, duration);
             result["loop_hz"] = LoopBenchmarks.RateHz;
+            result["loop_pacing"] = LoopOptionSet.Describe(loopOptions);
+            result["loop_seconds"] = duration.TotalSeconds;
             result["loop_ticks"] = loop.MeasuredTicks;
             result["loop_achieved_hz"] = Math.Round(loop.AchievedRateHz, 1);
             result["loop_jitter_p50_us"] = Math.Round(loop.Jitter.P50Nanoseconds / 1e3, 1);

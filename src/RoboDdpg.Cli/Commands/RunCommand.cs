@@ -41,25 +41,22 @@ internal static class RunCommand
         var utd = OptionFactory.InRange("--utd", "learner updates per recorded transition", ddpgDefaults.UpdatesPerStep, 0, 64, minimumExclusive: true);
         var publishEvery = OptionFactory.AtLeast("--publish-every", "learner updates between policy snapshots", new LearnerOptions().PublishEvery, 1);
         var threads = OptionFactory.AtLeast("--threads", "TorchSharp threads of the learner", ddpgDefaults.Threads, 1);
-        var wait = OptionFactory.Create("--wait", "how the loop waits for a deadline: sleep, sleep-spin or spin", "sleep-spin");
-        wait.AcceptOnlyFromAmong("sleep", "sleep-spin", "spin");
-        var spinMargin = OptionFactory.InRange("--spin-margin-us", "sleep-spin: spin this long before each deadline", RealtimeLoopOptions.DefaultSpinMargin.TotalMicroseconds, 0, 1e6);
-        var fifo = OptionFactory.AtLeast("--fifo", "run the loop thread SCHED_FIFO at this priority (1..99; 0: normal scheduling)", 0, 0);
+        var pacing = new LoopOptionSet();
         var maxDelta = OptionFactory.InRange("--max-delta", "safety: largest action change per tick in action units (0: no rate limit)", 0, 0, 1e9);
         var watchdog = OptionFactory.AtLeast("--watchdog-ticks", "safety: ticks without a fresh observation before the safe action", new SafetyOptions().WatchdogTicks, 1);
         var plain = OptionFactory.Create("--no-progress", "plain status lines instead of the live table", false);
 
         var command = new Command("run", "run the real-time control loop on a twin, optionally learning online")
         {
-            env, hz, learn, policy, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, wait, spinMargin, fifo, maxDelta, watchdog, plain,
+            env, hz, learn, policy, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, plain,
         };
+        pacing.AddTo(command);
         command.SetAction(parse =>
         {
             var envName = parse.GetValue(env)!;
             var policyPath = parse.GetValue(policy);
             var learning = parse.GetValue(learn);
             if (policyPath is null && !learning) throw new CliError("run needs --policy FILE, --learn, or both");
-            if (parse.GetValue(fifo) > 99) throw new CliError($"--fifo must be in 1..99, got {parse.GetValue(fifo)}");
 
             using var environment = EnvironmentRegistry.Create(envName).Start();
             var spec = environment.Spec;
@@ -74,17 +71,7 @@ internal static class RunCommand
                     throw new CliError($"{policyPath}: policy maps {loaded.ObservationSize} observations to {loaded.ActionSize} actions, '{envName}' has {spec.ObservationSize} and {spec.ActionSize}");
             }
 
-            var loopOptions = new RealtimeLoopOptions
-            {
-                RateHz = rate,
-                WaitStrategy = parse.GetValue(wait) switch { "sleep" => WaitStrategy.Sleep, "spin" => WaitStrategy.Spin, _ => WaitStrategy.SleepThenSpin },
-                SpinMargin = TimeSpan.FromMicroseconds(parse.GetValue(spinMargin)),
-                Scheduling = parse.GetValue(fifo) > 0 ? SchedulingPolicy.Fifo : SchedulingPolicy.Normal,
-                Priority = parse.GetValue(fifo) > 0 ? parse.GetValue(fifo) : 50,
-                ThreadName = "roboddpg-loop",
-            };
-            try { loopOptions.Validate(); }
-            catch (ArgumentException e) { throw new CliError(e.Message.Split(" (Parameter")[0]); }
+            var loopOptions = pacing.Build(parse, rate, warmupTicks: 100);
             var safetyOptions = new SafetyOptions
             {
                 MaxDeltaPerTick = parse.GetValue(maxDelta) > 0 ? [(float)parse.GetValue(maxDelta)] : null,
@@ -159,7 +146,7 @@ internal static class RunCommand
         public int Run(string outDir, double seconds, bool plain)
         {
             var console = AnsiConsole.Console;
-            console.MarkupLineInterpolated($"[bold]roboddpg run[/] {_envName} at {_loopOptions.RateHz:0.##} Hz{(_learning ? ", learning online" : "")}, output [blue]{outDir}[/] (Ctrl+C stops and saves)");
+            console.MarkupLineInterpolated($"[bold]roboddpg run[/] {_envName} at {_loopOptions.RateHz:0.##} Hz ({LoopOptionSet.Describe(_loopOptions)}){(_learning ? ", learning online" : "")}, output [blue]{outDir}[/] (Ctrl+C stops and saves)");
             using var stop = new StopSignal();
             var clock = Stopwatch.StartNew();
             using var loop = new RealtimeLoop(_control, _loopOptions);
