@@ -71,7 +71,9 @@ internal static class RunCommand
                     throw new CliError($"{policyPath}: policy maps {loaded.ObservationSize} observations to {loaded.ActionSize} actions, '{envName}' has {spec.ObservationSize} and {spec.ActionSize}");
             }
 
-            var loopOptions = pacing.Build(parse, rate, warmupTicks: 100);
+            // Statistics start once the random-action warm-up is over and the policy path has run for a while.
+            var randomActions = learning && policyPath is null ? parse.GetValue(warmup) : 0;
+            var loopOptions = pacing.Build(parse, rate, warmupTicks: randomActions + 100);
             var safetyOptions = new SafetyOptions
             {
                 MaxDeltaPerTick = parse.GetValue(maxDelta) > 0 ? [(float)parse.GetValue(maxDelta)] : null,

@@ -77,6 +77,7 @@ public sealed class ReplayBuffer
         return (int)((64 - address % 64) % 64 / sizeof(float));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called on the real-time loop thread
     public void Add(ReadOnlySpan<float> observation, ReadOnlySpan<float> action, float reward,
         ReadOnlySpan<float> nextObservation, bool terminated)
     {

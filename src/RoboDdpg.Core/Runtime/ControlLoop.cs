@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using RoboDdpg.Core.Environments;
 using RoboDdpg.Core.Exploration;
 using RoboDdpg.Core.Policy;
@@ -93,8 +94,12 @@ public sealed class ControlLoop : IRealtimeTickHandler
     {
         if (_environment.State != LifecycleState.Active)
             throw new InvalidOperationException($"{_environment.Spec.Name}: the environment must be active before the loop starts (it is {_environment.State})");
+        // Compile the policy path now: during a random-action warm-up it would otherwise first run (and be compiled,
+        // with the runtime's own allocations) in the middle of measured, real-time ticks.
+        _policies.Acquire(out _).Act(_observation, _proposed);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first tick: no tier-up on the loop thread
     public void OnTick(in TickInfo tick)
     {
         if (!_episodeActive) BeginEpisode();

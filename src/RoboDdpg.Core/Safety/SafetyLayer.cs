@@ -162,6 +162,7 @@ public sealed class SafetyLayer
     /// <param name="proposed">Policy action plus exploration noise.</param>
     /// <param name="observationFresh">Whether a new observation arrived since the previous tick.</param>
     /// <param name="output">Receives the filtered action.</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Filter(ReadOnlySpan<float> proposed, bool observationFresh, Span<float> output)
     {
         var size = _previous.Length;
