@@ -45,4 +45,26 @@ public sealed class SignalTests
         var resumed = Cli.Run("train", "--resume", run, "--steps", (saved + 100).ToString(), "--no-progress");
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
     }
+
+    [Fact]
+    public void The_estop_file_forces_the_safe_action_and_stops_learning()
+    {
+        using var dir = new TempDirectory();
+        var run = Path.Combine(dir.Path, "run");
+        var estop = Path.Combine(dir.Path, "ESTOP");
+        using var process = Cli.Start("run", "--env", "pendulum", "--hz", "200", "--learn", "--warmup", "100", "--estop-file", estop,
+            "--out", run, "--no-progress");
+        Signals.WaitForLine(process, "roboddpg run");
+        Thread.Sleep(2000);
+        File.WriteAllText(estop, "");
+        Thread.Sleep(1000);
+        Signals.Send(process, "TERM");
+        process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(60_000));
+
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "run.json")));
+        var r = json.RootElement;
+        // About 200 ticks under e-stop (1 s at 200 Hz, polled every 100 ms).
+        Assert.InRange(r.GetProperty("safety_emergency_stop").GetInt64(), 50, 400);
+    }
 }

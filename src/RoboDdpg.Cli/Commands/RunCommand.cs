@@ -44,11 +44,12 @@ internal static class RunCommand
         var pacing = new LoopOptionSet();
         var maxDelta = OptionFactory.InRange("--max-delta", "safety: largest action change per tick in action units (0: no rate limit)", 0, 0, 1e9);
         var watchdog = OptionFactory.AtLeast("--watchdog-ticks", "safety: ticks without a fresh observation before the safe action", new SafetyOptions().WatchdogTicks, 1);
+        var estopFile = OptionFactory.Create<string?>("--estop-file", "e-stop input: while this file exists the loop writes the safe action; learning stops until the next run", null);
         var plain = OptionFactory.Create("--no-progress", "plain status lines instead of the live table", false);
 
         var command = new Command("run", "run the real-time control loop on a twin, optionally learning online")
         {
-            env, hz, learn, policy, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, plain,
+            env, hz, learn, policy, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain,
         };
         pacing.AddTo(command);
         command.SetAction(parse =>
@@ -83,7 +84,8 @@ internal static class RunCommand
             var outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? Path.Combine("runs", $"run-{envName}-{DateTime.Now:yyyyMMdd-HHmmss}"), allowExistingRun: false);
             var ddpg = new DdpgOptions { Threads = parse.GetValue(threads), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
             var runSeed = parse.GetValue(seed);
-            var session = new Session(envName, environment, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions);
+            var session = new Session(envName, environment, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
+                parse.GetValue(estopFile));
             return session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
         });
         return command;
@@ -103,10 +105,12 @@ internal static class RunCommand
         private readonly LearnerThread? _learnerThread;
         private readonly IExplorationNoise? _noise;
         private readonly ControlLoop _control;
+        private readonly string? _estopFile;
 
         public Session(string envName, IEnvironment environment, MlpPolicy? loaded, bool learning, DdpgOptions ddpg, ulong seed,
-            int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions)
+            int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions, string? estopFile)
         {
+            _estopFile = estopFile;
             _envName = envName;
             _environment = environment;
             _learning = learning;
@@ -202,6 +206,13 @@ internal static class RunCommand
             bool Done() => cancellation.IsCancellationRequested || clock.Elapsed >= deadline || loop.Fault is not null;
             void Supervise()
             {
+                // The e-stop input is polled here, off the loop thread: the loop only reads one volatile flag per tick.
+                if (_estopFile is not null)
+                {
+                    var pressed = File.Exists(_estopFile);
+                    if (pressed && !_control.Safety.EmergencyStopped) _control.Safety.EngageEmergencyStop($"e-stop file {_estopFile} present");
+                    else if (!pressed && _control.Safety.EmergencyStopped) _control.Safety.ReleaseEmergencyStop();
+                }
                 if (_control.Safety.LearningHalted && _learnerThread?.State == LearnerState.Running) _learnerThread.Pause();
             }
 
@@ -247,6 +258,7 @@ internal static class RunCommand
             table.AddRow("compute p99", $"{stats.Compute.P99Nanoseconds / 1e3:0.#} µs");
             table.AddRow("overruns (missed ticks)", $"{stats.Overruns} ({stats.MissedTicks})");
             table.AddRow("episodes, last return", $"{status.Episodes}, {(status.LastEpisodeReturn is { } r ? r.ToString("F1", CultureInfo.InvariantCulture) : "–")}");
+            if (_control.Safety.EmergencyStopped) table.AddRow("[red]E-STOP[/]", Markup.Escape(_control.Safety.EmergencyStopReason ?? "engaged"));
             table.AddRow("safety interventions", Markup.Escape($"{safety.Total} (clamp {safety.Clamped}, rate {safety.RateLimited}, NaN {safety.NonFinite}, watchdog {safety.Watchdog}, e-stop {safety.EmergencyStop})"));
             if (_learnerThread is not null)
             {
