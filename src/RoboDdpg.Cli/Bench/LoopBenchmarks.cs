@@ -1,9 +1,4 @@
-using RoboDdpg.Core.Exploration;
 using RoboDdpg.Core.Environments;
-using RoboDdpg.Core.Random;
-using RoboDdpg.Core.Replay;
-using RoboDdpg.Core.Policy;
-using RoboDdpg.Core.Runtime;
 using RoboDdpg.Core.Safety;
 using RoboDdpg.Core.Timing;
 using RoboDdpg.Learning;
@@ -27,24 +22,18 @@ internal static class LoopBenchmarks
     public static (RealtimeLoopStats Loop, double LearnerUpdatesPerSecond, string? LearnerFault) LoopWithLearner(RealtimeLoopOptions options, TimeSpan duration)
     {
         using var environment = EnvironmentRegistry.Create("pendulum").Start();
-        var spec = environment.Spec;
         var ddpg = new DdpgOptions { ReplayCapacity = 1_000_000 };
-        using var learner = DdpgLearner.For(spec, ddpg);
-        var replay = new ReplayBuffer(ddpg.ReplayCapacity, spec.ObservationSize, spec.ActionSize);
-        var initial = learner.ExportPolicy();
-        var exchange = new PolicySnapshotExchange(initial, initial.Clone);
-        var control = new ControlLoop(environment, exchange, new GaussianNoise(spec.ActionSize, 0.1, new Xoshiro256(1)),
-            new SafetyLayer(spec, new SafetyOptions()), replay, new ControlLoopOptions { Seed = 1 });
         // An update-to-data ratio the learner can never meet keeps it training flat out once a batch is recorded.
-        using var learnerThread = new LearnerThread(learner, replay, exchange,
-            new LearnerOptions { UpdatesPerTransition = 64, WarmupTransitions = ddpg.BatchSize, PublishEvery = 10, TorchThreads = 1 }, seed: 2);
-        using var loop = new RealtimeLoop(control, options);
+        var learnerOptions = new LearnerOptions { UpdatesPerTransition = 64, WarmupTransitions = ddpg.BatchSize, PublishEvery = 10, TorchThreads = 1 };
+        using var agent = OnlineAgent.Create(environment, startingPolicy: null, learn: true, ddpg with { WarmupSteps = 0 }, learnerOptions,
+            new SafetyOptions(), seed: 1);
+        using var loop = new RealtimeLoop(agent.Control, options);
         loop.Start();
-        learnerThread.Start();
+        agent.Learner!.Start();
         Thread.Sleep(duration);
         loop.Stop();
-        var updatesPerSecond = learnerThread.UpdatesPerSecond;
-        learnerThread.Stop();
-        return (loop.Stats, updatesPerSecond, learnerThread.Fault?.Message);
+        var updatesPerSecond = agent.Learner.UpdatesPerSecond;
+        agent.Learner.Stop();
+        return (loop.Stats, updatesPerSecond, agent.Learner.Fault?.Message);
     }
 }

@@ -4,11 +4,8 @@ using System.Globalization;
 using System.Text.Json;
 using RoboDdpg.Cli.Output;
 using RoboDdpg.Core.Environments;
-using RoboDdpg.Core.Exploration;
 using RoboDdpg.Core.IO;
 using RoboDdpg.Core.Policy;
-using RoboDdpg.Core.Random;
-using RoboDdpg.Core.Replay;
 using RoboDdpg.Core.Runtime;
 using RoboDdpg.Core.Safety;
 using RoboDdpg.Core.Timing;
@@ -84,7 +81,7 @@ internal static class RunCommand
             var outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? Path.Combine("runs", $"run-{envName}-{DateTime.Now:yyyyMMdd-HHmmss}"), allowExistingRun: false);
             var ddpg = new DdpgOptions { Threads = parse.GetValue(threads), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
             var runSeed = parse.GetValue(seed);
-            var session = new Session(envName, environment, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
+            using var session = new Session(envName, environment, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
                 parse.GetValue(estopFile));
             return session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
         });
@@ -92,7 +89,7 @@ internal static class RunCommand
     }
 
     /// <summary>One run: loop, optional learner, status display, outputs.</summary>
-    private sealed class Session
+    private sealed class Session : IDisposable
     {
         private readonly string _envName;
         private readonly IEnvironment _environment;
@@ -100,54 +97,34 @@ internal static class RunCommand
         private readonly DdpgOptions _ddpg;
         private readonly ulong _seed;
         private readonly RealtimeLoopOptions _loopOptions;
-        private readonly DdpgLearner? _learner;
-        private readonly ReplayBuffer? _replay;
-        private readonly LearnerThread? _learnerThread;
-        private readonly IExplorationNoise? _noise;
+        private readonly OnlineAgent _agent;
         private readonly ControlLoop _control;
+        private readonly LearnerThread? _learnerThread;
         private readonly string? _estopFile;
 
         public Session(string envName, IEnvironment environment, MlpPolicy? loaded, bool learning, DdpgOptions ddpg, ulong seed,
             int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions, string? estopFile)
         {
-            _estopFile = estopFile;
             _envName = envName;
             _environment = environment;
             _learning = learning;
             _ddpg = ddpg;
             _seed = seed;
             _loopOptions = loopOptions;
-            var spec = environment.Spec;
-            MlpPolicy initial;
-            if (learning)
+            _estopFile = estopFile;
+            var learnerOptions = new LearnerOptions
             {
-                TorchSharp.torch.manual_seed((long)(seed & long.MaxValue));
-                _learner = DdpgLearner.For(spec, ddpg);
-                if (loaded is not null) _learner.LoadActor(loaded);
-                initial = _learner.ExportPolicy();
-                _replay = new ReplayBuffer(ddpg.ReplayCapacity, spec.ObservationSize, spec.ActionSize);
-                _noise = new GaussianNoise(spec.ActionSize, ddpg.NoiseSigma, new Xoshiro256(seed ^ 0x5eed));
-            }
-            else
-            {
-                initial = loaded!;
-            }
-            var exchange = new PolicySnapshotExchange(initial, initial.Clone);
-            _control = new ControlLoop(environment, exchange, _noise, new SafetyLayer(spec, safety), _replay,
-                new ControlLoopOptions { Seed = seed, RandomActionTransitions = learning && loaded is null ? ddpg.WarmupSteps : 0 });
-            if (learning)
-            {
-                _learnerThread = new LearnerThread(_learner!, _replay!, exchange,
-                    new LearnerOptions
-                    {
-                        UpdatesPerTransition = ddpg.UpdatesPerStep,
-                        WarmupTransitions = Math.Max(ddpg.WarmupSteps, ddpg.BatchSize),
-                        PublishEvery = publishEvery,
-                        TorchThreads = ddpg.Threads,
-                    },
-                    seed ^ 0x1ea7);
-            }
+                UpdatesPerTransition = ddpg.UpdatesPerStep,
+                WarmupTransitions = Math.Max(ddpg.WarmupSteps, ddpg.BatchSize),
+                PublishEvery = publishEvery,
+                TorchThreads = ddpg.Threads,
+            };
+            _agent = OnlineAgent.Create(environment, loaded, learning, ddpg, learnerOptions, safety, seed);
+            _control = _agent.Control;
+            _learnerThread = _agent.Learner;
         }
+
+        public void Dispose() => _agent.Dispose();
 
         public int Run(string outDir, double seconds, bool plain)
         {
@@ -180,11 +157,12 @@ internal static class RunCommand
             var files = new List<string> { TimingPlot.CsvFileName, TimingPlot.PngFileName, "run.json" };
             if (_learning)
             {
-                var policy = _learner!.ExportPolicy();
-                PolicyFile.Save(Path.Combine(outDir, TrainingRun.PolicyFileName), policy,
-                    new PolicyMetadata(_envName, _environment.Spec.Observation.Names, _environment.Spec.Action.Names, DateTimeOffset.UtcNow, _replay!.TotalAdded));
-                CheckpointFile.SaveOnline(Path.Combine(outDir, TrainingRun.CheckpointFileName), _envName, _ddpg, _learner, _replay,
-                    _control.Status.Episodes, _seed, _learnerThread!.Random.GetState(), _noise!.GetState(), clock.Elapsed.TotalSeconds);
+                var networks = _agent.Networks!;
+                var replay = _agent.Replay!;
+                PolicyFile.Save(Path.Combine(outDir, TrainingRun.PolicyFileName), networks.ExportPolicy(),
+                    new PolicyMetadata(_envName, _environment.Spec.Observation.Names, _environment.Spec.Action.Names, DateTimeOffset.UtcNow, replay.TotalAdded));
+                CheckpointFile.SaveOnline(Path.Combine(outDir, TrainingRun.CheckpointFileName), _envName, _ddpg, networks, replay,
+                    _control.Status.Episodes, _seed, _learnerThread!.Random.GetState(), _agent.Noise!.GetState(), clock.Elapsed.TotalSeconds);
                 files.Add(TrainingRun.PolicyFileName);
                 files.Add(TrainingRun.CheckpointFileName);
             }

@@ -1,0 +1,85 @@
+using RoboDdpg.Core.Environments;
+using RoboDdpg.Core.Exploration;
+using RoboDdpg.Core.Policy;
+using RoboDdpg.Core.Random;
+using RoboDdpg.Core.Replay;
+using RoboDdpg.Core.Runtime;
+using RoboDdpg.Core.Safety;
+
+namespace RoboDdpg.Learning.Online;
+
+/// <summary>
+/// The parts of an agent acting in real time, wired together: the control-loop tick over an environment, the safety
+/// layer, the policy snapshot exchange and — when learning — exploration noise, the replay ring, the DDPG learner and
+/// its thread. Run <see cref="Control"/> on a <see cref="Core.Timing.RealtimeLoop"/>, then start <see cref="Learner"/>.
+/// Disposing stops and joins the learner thread before the networks are released.
+/// </summary>
+public sealed class OnlineAgent : IDisposable
+{
+    private OnlineAgent(ControlLoop control, PolicySnapshotExchange snapshots, DdpgLearner? networks, ReplayBuffer? replay,
+        IExplorationNoise? noise, LearnerThread? learner)
+    {
+        Control = control;
+        Snapshots = snapshots;
+        Networks = networks;
+        Replay = replay;
+        Noise = noise;
+        Learner = learner;
+    }
+
+    public ControlLoop Control { get; }
+    public PolicySnapshotExchange Snapshots { get; }
+
+    /// <summary>The TorchSharp networks, when learning.</summary>
+    public DdpgLearner? Networks { get; }
+
+    public ReplayBuffer? Replay { get; }
+    public IExplorationNoise? Noise { get; }
+
+    /// <summary>The learner thread (not started yet), when learning.</summary>
+    public LearnerThread? Learner { get; }
+
+    /// <param name="startingPolicy">The policy to act with; when learning, the actor starts from it (fine-tuning).
+    /// Without it, learning starts from scratch with <see cref="DdpgOptions.WarmupSteps"/> random actions.</param>
+    /// <param name="learn">Record transitions and train concurrently; otherwise act deterministically with <paramref name="startingPolicy"/>.</param>
+    public static OnlineAgent Create(IEnvironment environment, MlpPolicy? startingPolicy, bool learn, DdpgOptions ddpg,
+        LearnerOptions learnerOptions, SafetyOptions safety, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var spec = environment.Spec;
+        var safetyLayer = new SafetyLayer(spec, safety);
+        if (!learn)
+        {
+            var policy = startingPolicy ?? throw new ArgumentException("acting without learning needs a policy", nameof(startingPolicy));
+            var fixedSnapshots = new PolicySnapshotExchange(policy, policy.Clone);
+            return new OnlineAgent(new ControlLoop(environment, fixedSnapshots, null, safetyLayer, null, new ControlLoopOptions { Seed = seed }),
+                fixedSnapshots, null, null, null, null);
+        }
+
+        TorchSharp.torch.manual_seed((long)(seed & long.MaxValue));
+        var networks = DdpgLearner.For(spec, ddpg);
+        try
+        {
+            if (startingPolicy is not null) networks.LoadActor(startingPolicy);
+            var initial = networks.ExportPolicy();
+            var snapshots = new PolicySnapshotExchange(initial, initial.Clone);
+            var replay = new ReplayBuffer(ddpg.ReplayCapacity, spec.ObservationSize, spec.ActionSize);
+            var noise = new GaussianNoise(spec.ActionSize, ddpg.NoiseSigma, new Xoshiro256(seed ^ 0x5eed));
+            var control = new ControlLoop(environment, snapshots, noise, safetyLayer, replay,
+                new ControlLoopOptions { Seed = seed, RandomActionTransitions = startingPolicy is null ? ddpg.WarmupSteps : 0 });
+            var learner = new LearnerThread(networks, replay, snapshots, learnerOptions, seed ^ 0x1ea7);
+            return new OnlineAgent(control, snapshots, networks, replay, noise, learner);
+        }
+        catch
+        {
+            networks.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Learner?.Stop(); // join before the networks go: ending inside a TorchSharp call crashes the process
+        Networks?.Dispose();
+    }
+}
