@@ -70,7 +70,11 @@ internal static class BenchCommand
             result["floor_overruns"] = floor.Overruns;
             result["floor_gc_pause_max_ms"] = Math.Round(floor.GcPauseMaxMilliseconds, 3);
 
-            Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = !quiet }));
+            Console.WriteLine(result.ToJsonString(new JsonSerializerOptions
+            {
+                WriteIndented = !quiet,
+                Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // "µs", not "\u00B5s"
+            }));
             return ExitCodes.Ok;
         });
         return command;
