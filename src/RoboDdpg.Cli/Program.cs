@@ -44,6 +44,7 @@ catch (Exception e)
 }
 
 static bool IsUserError(Exception e) => e is CliError or PolicyFormatException or CheckpointFormatException
-    or OutputDirectoryException or TraceFormatException or UnknownEnvironmentException or LearnerDivergedException;
+    or OutputDirectoryException or TraceFormatException or UnknownEnvironmentException or LearnerDivergedException
+    or RoboDdpg.Core.Timing.RealtimeSchedulingException; // e.g. SCHED_FIFO without the privilege: a setup problem, said in one line
 
 static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();

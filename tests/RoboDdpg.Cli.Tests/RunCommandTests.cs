@@ -44,6 +44,8 @@ public sealed class RunCommandTests
     [InlineData(new[] { "run", "--hz", "-3", "--learn" }, "--hz must be in [0, 10000], got -3")]
     [InlineData(new[] { "run", "--policy", "/nonexistent.rdpolicy" }, "/nonexistent.rdpolicy: policy file not found")]
     [InlineData(new[] { "run", "--learn", "--wait", "nap" }, "nap")]
+    [InlineData(new[] { "run", "--learn", "--cpu", "999" }, "--cpu 999: this machine has CPUs 0..")]
+    [InlineData(new[] { "run", "--learn", "--fifo", "50", "--wait", "spin" }, "SCHED_FIFO with WaitStrategy.Spin")]
     public void Bad_run_arguments_give_one_line_and_exit_2(string[] args, string expected)
     {
         var result = Cli.Run(args);

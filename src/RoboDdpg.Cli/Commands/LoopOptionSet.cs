@@ -27,6 +27,8 @@ internal sealed class LoopOptionSet
     {
         var fifo = parse.GetValue(_fifo);
         if (fifo > 99) throw new CliError($"--fifo must be in 1..99, got {fifo}");
+        if (parse.GetValue(_cpu) >= Environment.ProcessorCount)
+            throw new CliError($"--cpu {parse.GetValue(_cpu)}: this machine has CPUs 0..{Environment.ProcessorCount - 1}");
         var options = new RealtimeLoopOptions
         {
             RateHz = rateHz,
