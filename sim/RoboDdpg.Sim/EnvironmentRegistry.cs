@@ -1,4 +1,5 @@
 using RoboDdpg.Core.Environments;
+using RoboDdpg.Sim.MotorPendulum;
 using RoboDdpg.Sim.Pendulum;
 
 namespace RoboDdpg.Sim;
@@ -9,6 +10,7 @@ public static class EnvironmentRegistry
     private static readonly Dictionary<string, Func<IEnvironment>> Factories = new(StringComparer.Ordinal)
     {
         [PendulumEnvironment.Name] = () => new PendulumEnvironment(),
+        [MotorPendulumEnvironment.Name] = () => new MotorPendulumEnvironment(),
     };
 
     private static readonly string[] SortedNames = [.. Factories.Keys.Order(StringComparer.Ordinal)];

@@ -45,6 +45,7 @@ catch (Exception e)
 
 static bool IsUserError(Exception e) => e is CliError or PolicyFormatException or CheckpointFormatException
     or OutputDirectoryException or TraceFormatException or UnknownEnvironmentException or LearnerDivergedException
-    or RoboDdpg.Core.Timing.RealtimeSchedulingException; // e.g. SCHED_FIFO without the privilege: a setup problem, said in one line
+    // Setup problems said in one line too: SCHED_FIFO without the privilege, a bad twin parameter file.
+    or RoboDdpg.Core.Timing.RealtimeSchedulingException or RoboDdpg.Sim.MotorPendulum.ParameterFileException;
 
 static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();

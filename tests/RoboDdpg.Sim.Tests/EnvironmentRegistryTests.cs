@@ -5,9 +5,9 @@ namespace RoboDdpg.Sim.Tests;
 public sealed class EnvironmentRegistryTests
 {
     [Fact]
-    public void Lists_and_creates_pendulum()
+    public void Lists_the_twins_and_creates_pendulum()
     {
-        Assert.Equal(["pendulum"], EnvironmentRegistry.Names);
+        Assert.Equal(["motor-pendulum", "pendulum"], EnvironmentRegistry.Names);
         using var env = EnvironmentRegistry.Create("pendulum");
         Assert.IsType<PendulumEnvironment>(env);
         Assert.Equal("pendulum", env.Spec.Name);
@@ -25,8 +25,8 @@ public sealed class EnvironmentRegistryTests
     public void Unknown_name_throws_with_known_names()
     {
         var ex = Assert.Throws<UnknownEnvironmentException>(() => EnvironmentRegistry.Create("cartpole"));
-        Assert.Equal("unknown environment 'cartpole' (known: pendulum)", ex.Message);
+        Assert.Equal("unknown environment 'cartpole' (known: motor-pendulum, pendulum)", ex.Message);
         Assert.Equal("cartpole", ex.Name);
-        Assert.Equal(["pendulum"], ex.KnownNames);
+        Assert.Equal(["motor-pendulum", "pendulum"], ex.KnownNames);
     }
 }

@@ -17,8 +17,21 @@ public static class TwinCheck
     /// <exception cref="TraceFormatException">The trace is missing, unreadable or malformed.</exception>
     public static TwinCheckReport Run(string tracePath)
     {
-        var trace = TraceReader.Read(tracePath, PendulumEnvironment.Schema);
         using var twin = new PendulumEnvironment(seed: 0);
+        return Run(tracePath, twin);
+    }
+
+    /// <summary>
+    /// Twin-checks any pendulum-like twin whose trace outputs are <c>cos, sin, thdot</c> (the state columns are the
+    /// twin's own, e.g. the motor pendulum adds the current <c>i0</c>).
+    /// </summary>
+    /// <exception cref="TraceFormatException">The trace is missing, unreadable or malformed.</exception>
+    public static TwinCheckReport Run(string tracePath, ITraceReplayable twin)
+    {
+        ArgumentNullException.ThrowIfNull(twin);
+        if (!twin.TraceSchema.OutputColumns.SequenceEqual(PendulumEnvironment.Schema.OutputColumns))
+            throw new ArgumentException($"{twin.Spec.Name}: twin-check reports cos, sin and thdot, this twin's trace outputs are {string.Join(", ", twin.TraceSchema.OutputColumns)}");
+        var trace = TraceReader.Read(tracePath, twin.TraceSchema);
         var result = Replay(twin, trace);
         return new TwinCheckReport(
             result.Cases,

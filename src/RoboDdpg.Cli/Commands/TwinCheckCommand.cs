@@ -12,13 +12,16 @@ internal static class TwinCheckCommand
     public static Command Create()
     {
         var env = OptionFactory.Environment();
-        var trace = new Option<string>("--trace") { Description = "trace CSV (case,step,th0,thdot0,action,cos,sin,thdot,reward)", Required = true };
+        var trace = new Option<string>("--trace") { Description = "trace CSV (case,step,<state columns>,action,cos,sin,thdot,reward; pendulum: th0,thdot0; motor-pendulum: th0,thdot0,i0)", Required = true };
         var tolerance = OptionFactory.InRange("--tolerance", "largest acceptable absolute error", TwinCheck.DefaultTolerance, 0, double.MaxValue);
 
         var command = new Command("twin-check", "compare a simulator twin with a recorded reference trace") { env, trace, tolerance };
         command.SetAction(parse =>
         {
-            var report = TwinCheck.Run(parse.GetValue(trace)!);
+            var envName = parse.GetValue(env)!;
+            using var environment = Sim.EnvironmentRegistry.Create(envName);
+            if (environment is not ITraceReplayable twin) throw new CliError($"environment '{envName}' cannot replay traces");
+            var report = TwinCheck.Run(parse.GetValue(trace)!, twin);
             Console.WriteLine(report.ToJson());
             return report.IsWithin(parse.GetValue(tolerance)) ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
