@@ -51,7 +51,7 @@ internal static class TimingPlot
             var count = histogram.CountAt(bin);
             if (count == 0) continue;
             double low = LatencyHistogram.BinLowMicroseconds(bin), high = LatencyHistogram.BinHighMicroseconds(bin);
-            bars.Add(new ScottPlot.Bar { Position = (low + high) / 2, Value = count, Size = Math.Max(high - low, 1) * 0.9, FillColor = color.WithAlpha(0.7) });
+            bars.Add(new ScottPlot.Bar { Position = (low + high) / 2, Value = count, Size = Math.Max(high - low, 1) * 0.9, FillColor = color.WithAlpha(0.8), LineWidth = 0 });
         }
         var series = plot.Add.Bars(bars);
         series.LegendText = label;
