@@ -68,9 +68,6 @@ public sealed class Xoshiro256
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
     }
 
-    /// <summary>Derives an independent generator for a sub-stream (e.g. evaluation), leaving this one usable.</summary>
-    public Xoshiro256 Fork() => new(NextUInt64());
-
     public ulong[] GetState() => [_s0, _s1, _s2, _s3];
 
     public static Xoshiro256 FromState(ReadOnlySpan<ulong> state)
