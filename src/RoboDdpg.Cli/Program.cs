@@ -46,6 +46,6 @@ catch (Exception e)
 static bool IsUserError(Exception e) => e is CliError or PolicyFormatException or CheckpointFormatException
     or OutputDirectoryException or TraceFormatException or UnknownEnvironmentException or LearnerDivergedException
     // Setup problems said in one line too: SCHED_FIFO without the privilege, a bad twin parameter file.
-    or RoboDdpg.Core.Timing.RealtimeSchedulingException or RoboDdpg.Sim.MotorPendulum.ParameterFileException;
+    or RoboDdpg.Core.Timing.RealtimeSchedulingException or RoboDdpg.Sim.ConfigFileException;
 
 static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();

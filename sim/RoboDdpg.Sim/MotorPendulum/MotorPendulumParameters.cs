@@ -138,20 +138,7 @@ public sealed record MotorPendulumParameters
     /// <exception cref="ParameterFileException">Missing file, bad JSON, unknown field or invalid value (one-line message).</exception>
     public static MotorPendulumParameters Load(string path)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ParameterFileException(path, "file not found", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ParameterFileException(path, $"cannot read: {OneLine(e.Message)}", e);
-        }
+        var text = ConfigFileException.ReadText(path, (problem, e) => new ParameterFileException(path, problem, e));
 
         MotorPendulumParameters? parameters;
         try

@@ -35,20 +35,7 @@ public sealed record RandomizationConfig(string FilePath, IReadOnlyList<Paramete
     /// <exception cref="RandomizationConfigException">Any problem, as one line "file: problem".</exception>
     public static RandomizationConfig Load(string path, MotorPendulumParameters? baseParameters = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new RandomizationConfigException(path, "file not found", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RandomizationConfigException(path, $"cannot read: {e.Message.ReplaceLineEndings(" ")}", e);
-        }
+        var text = ConfigFileException.ReadText(path, (problem, e) => new RandomizationConfigException(path, problem, e));
         return Parse(text, path, baseParameters);
     }
 
