@@ -45,7 +45,7 @@ public sealed class DdpgTrainerTests
             first.Run();
             first.SaveCheckpoint(checkpoint);
         }
-        using var resumed = DdpgTrainer.Resume(checkpoint, _ => Pendulum(), totalSteps: 400);
+        using var resumed = DdpgTrainer.Resume(checkpoint, (_, _, _) => Pendulum(), totalSteps: 400);
         Assert.Equal(200, resumed.EnvSteps);
         Assert.Equal(100, resumed.Learner.Updates);
         Assert.Equal(200, resumed.Replay.Count);
@@ -79,7 +79,7 @@ public sealed class DdpgTrainerTests
         var bytes = File.ReadAllBytes(checkpoint);
         bytes[bytes.Length / 2] ^= 1;
         File.WriteAllBytes(checkpoint, bytes);
-        var e = Assert.Throws<CheckpointFormatException>(() => DdpgTrainer.Resume(checkpoint, _ => Pendulum()));
+        var e = Assert.Throws<CheckpointFormatException>(() => DdpgTrainer.Resume(checkpoint, (_, _, _) => Pendulum()));
         Assert.Equal($"{checkpoint}: checksum mismatch (checkpoint is corrupted or truncated)", e.Message);
     }
 }

@@ -136,10 +136,14 @@ public sealed record MotorPendulumParameters
 
     /// <summary>Reads and validates a parameter file.</summary>
     /// <exception cref="ParameterFileException">Missing file, bad JSON, unknown field or invalid value (one-line message).</exception>
-    public static MotorPendulumParameters Load(string path)
-    {
-        var text = ConfigFileException.ReadText(path, (problem, e) => new ParameterFileException(path, problem, e));
+    public static MotorPendulumParameters Load(string path) =>
+        Parse(ConfigFileException.ReadText(path, (problem, e) => new ParameterFileException(path, problem, e)), path);
 
+    /// <summary>Parses and validates parameter JSON; <paramref name="path"/> names its origin in error messages.</summary>
+    /// <exception cref="ParameterFileException">Bad JSON, unknown field or invalid value (one-line message).</exception>
+    public static MotorPendulumParameters Parse(string text, string path)
+    {
+        ArgumentNullException.ThrowIfNull(text);
         MotorPendulumParameters? parameters;
         try
         {

@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using RoboDdpg.Cli.Output;
+using RoboDdpg.Core.Environments;
 using RoboDdpg.Learning;
 using RoboDdpg.Learning.Training;
 using RoboDdpg.Sim;
+using RoboDdpg.Sim.Randomization;
 using Spectre.Console;
 
 namespace RoboDdpg.Cli.Commands;
@@ -37,63 +39,62 @@ internal static class TrainCommand
         var evalEpisodes = OptionFactory.AtLeast("--eval-episodes", "deterministic episodes per evaluation", trainingDefaults.EvalEpisodes, 1);
         var checkpointInterval = OptionFactory.AtLeast("--checkpoint-interval", "steps between checkpoints (0: only at the end)", trainingDefaults.CheckpointInterval, 0);
         var noProgress = OptionFactory.Create("--no-progress", "plain log lines instead of the live progress bar", false);
+        var parameters = OptionFactory.Create<string?>("--params", "twin parameter file (JSON; motor-pendulum)", null);
+        var randomize = OptionFactory.Create<string?>("--randomize", "per-episode randomization ranges (JSON; motor-pendulum); evaluation stays on the nominal plant", null);
 
-        Option[] hyperparameters = [gamma, rho, actorLr, criticLr, batch, buffer, warmup, utd, noise, sigma, hidden, threads, evalInterval, evalEpisodes, checkpointInterval, seed, env];
+        Option[] hyperparameters = [gamma, rho, actorLr, criticLr, batch, buffer, warmup, utd, noise, sigma, hidden, threads, evalInterval, evalEpisodes, checkpointInterval, seed, env, parameters, randomize];
         var command = new Command("train", "train DDPG on a simulator twin");
         foreach (var option in new Option[] { steps, output, resume, noProgress }.Concat(hyperparameters)) command.Options.Add(option);
 
         command.SetAction(parse =>
         {
             var resumeDir = parse.GetValue(resume);
-            DdpgTrainer trainer;
-            string outDir;
             if (resumeDir is not null)
             {
                 var fixedByCheckpoint = hyperparameters.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
                 if (fixedByCheckpoint is not null)
                     throw new CliError($"{fixedByCheckpoint.Name} cannot be changed when resuming: the run keeps the settings in its checkpoint");
-                var checkpoint = Path.Combine(resumeDir, TrainingRun.CheckpointFileName);
                 if (!Directory.Exists(resumeDir)) throw new CliError($"{resumeDir}: resume folder not found");
-                outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? resumeDir, allowExistingRun: true);
-                trainer = DdpgTrainer.Resume(checkpoint, EnvironmentRegistry.Create, parse.GetValue(steps));
-            }
-            else
-            {
-                var ddpg = new DdpgOptions
-                {
-                    Gamma = parse.GetValue(gamma),
-                    Rho = parse.GetValue(rho),
-                    ActorLearningRate = parse.GetValue(actorLr),
-                    CriticLearningRate = parse.GetValue(criticLr),
-                    BatchSize = parse.GetValue(batch),
-                    ReplayCapacity = parse.GetValue(buffer),
-                    WarmupSteps = parse.GetValue(warmup),
-                    UpdatesPerStep = parse.GetValue(utd),
-                    Noise = parse.GetValue(noise) == "ou" ? NoiseKind.OrnsteinUhlenbeck : NoiseKind.Gaussian,
-                    NoiseSigma = parse.GetValue(sigma),
-                    HiddenSizes = ParseHidden(parse.GetValue(hidden)!),
-                    Threads = parse.GetValue(threads),
-                };
-                var training = new TrainingOptions
-                {
-                    TotalSteps = parse.GetValue(steps),
-                    Seed = parse.GetValue(seed),
-                    EvalInterval = parse.GetValue(evalInterval),
-                    EvalEpisodes = parse.GetValue(evalEpisodes),
-                    CheckpointInterval = parse.GetValue(checkpointInterval),
-                };
-                Validate(ddpg.Validate);
-                Validate(training.Validate);
-                var envName = parse.GetValue(env)!;
-                var defaultOut = Path.Combine("runs", $"{envName}-seed{training.Seed}-{DateTime.Now:yyyyMMdd-HHmmss}");
-                outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? defaultOut, allowExistingRun: false);
-                trainer = new DdpgTrainer(() => EnvironmentRegistry.Create(envName), ddpg, training);
+                var resumeOut = TrainingRun.PrepareOutput(parse.GetValue(output) ?? resumeDir, allowExistingRun: true);
+                using var resumeTwins = new TwinFactory(resumeOut); // disposed after the trainer: it owns the randomization log
+                using var resumed = DdpgTrainer.Resume(Path.Combine(resumeDir, TrainingRun.CheckpointFileName), resumeTwins.Create, parse.GetValue(steps));
+                return Train(resumed, resumeOut, resumeDir, parse.GetValue(noProgress));
             }
 
-            using (trainer)
+            var ddpg = new DdpgOptions
             {
-                return Train(trainer, outDir, resumeDir, parse.GetValue(noProgress));
-            }
+                Gamma = parse.GetValue(gamma),
+                Rho = parse.GetValue(rho),
+                ActorLearningRate = parse.GetValue(actorLr),
+                CriticLearningRate = parse.GetValue(criticLr),
+                BatchSize = parse.GetValue(batch),
+                ReplayCapacity = parse.GetValue(buffer),
+                WarmupSteps = parse.GetValue(warmup),
+                UpdatesPerStep = parse.GetValue(utd),
+                Noise = parse.GetValue(noise) == "ou" ? NoiseKind.OrnsteinUhlenbeck : NoiseKind.Gaussian,
+                NoiseSigma = parse.GetValue(sigma),
+                HiddenSizes = ParseHidden(parse.GetValue(hidden)!),
+                Threads = parse.GetValue(threads),
+            };
+            var training = new TrainingOptions
+            {
+                EnvironmentFiles = ReadEnvironmentFiles(parse.GetValue(parameters), parse.GetValue(randomize)),
+                TotalSteps = parse.GetValue(steps),
+                Seed = parse.GetValue(seed),
+                EvalInterval = parse.GetValue(evalInterval),
+                EvalEpisodes = parse.GetValue(evalEpisodes),
+                CheckpointInterval = parse.GetValue(checkpointInterval),
+            };
+            Validate(ddpg.Validate);
+            Validate(training.Validate);
+            var envName = parse.GetValue(env)!;
+            CheckTwin(envName, TwinFactory.Settings(training, forEvaluation: false));
+            var outDir = TrainingRun.PrepareOutput(
+                parse.GetValue(output) ?? Path.Combine("runs", $"{envName}-seed{training.Seed}-{DateTime.Now:yyyyMMdd-HHmmss}"), allowExistingRun: false);
+            using var twins = new TwinFactory(outDir); // disposed after the trainer: it owns the randomization log
+            using var trainer = new DdpgTrainer(() => twins.Create(envName, training, forEvaluation: false), ddpg, training,
+                () => twins.Create(envName, training, forEvaluation: true));
+            return Train(trainer, outDir, resumedFrom: null, parse.GetValue(noProgress));
         });
         return command;
     }
@@ -115,6 +116,59 @@ internal static class TrainCommand
             return ExitCodes.Interrupted;
         }
         return ExitCodes.Ok;
+    }
+
+    private static EnvironmentFiles? ReadEnvironmentFiles(string? parametersPath, string? randomizationPath)
+    {
+        if (parametersPath is null && randomizationPath is null) return null;
+        var parameters = parametersPath is null ? null : TwinFile.Read(parametersPath);
+        var randomization = randomizationPath is null ? null : TwinFile.Read(randomizationPath);
+        return new EnvironmentFiles(parameters?.Path, parameters?.Json, randomization?.Path, randomization?.Json);
+    }
+
+    // Builds the twin once before anything is written, so a bad parameter or randomization file (or a twin that takes
+    // none) is reported before an output folder appears.
+    private static void CheckTwin(string name, TwinSettings settings)
+    {
+        try
+        {
+            EnvironmentRegistry.Create(name, settings).Dispose();
+        }
+        catch (ArgumentException e) when (e is not UnknownEnvironmentException)
+        {
+            throw new CliError(e.Message.Split(" (Parameter")[0]);
+        }
+    }
+
+    /// <summary>
+    /// Makes the training and evaluation twins from the options in a run or its checkpoint, and logs the parameters of
+    /// every randomized training episode to randomization.csv.
+    /// </summary>
+    private sealed class TwinFactory(string outDir) : IDisposable
+    {
+        public const string LogFileName = "randomization.csv";
+        private RandomizationLog? _log;
+
+        public static TwinSettings Settings(TrainingOptions training, bool forEvaluation)
+        {
+            var files = training.EnvironmentFiles;
+            return new TwinSettings(
+                files?.ParametersJson is { } p ? new TwinFile(files.ParametersPath ?? "parameters", p) : null,
+                !forEvaluation && files?.RandomizationJson is { } r ? new TwinFile(files.RandomizationPath ?? "randomization", r) : null);
+        }
+
+        public IEnvironment Create(string name, TrainingOptions training, bool forEvaluation)
+        {
+            var environment = EnvironmentRegistry.Create(name, Settings(training, forEvaluation));
+            if (environment is RandomizedEnvironment randomized)
+            {
+                _log ??= new RandomizationLog(Path.Combine(outDir, LogFileName), randomized.Config.Names);
+                _log.Attach(randomized);
+            }
+            return environment;
+        }
+
+        public void Dispose() => _log?.Dispose();
     }
 
     private static int[] ParseHidden(string text)

@@ -32,10 +32,13 @@ public sealed class DdpgTrainer : IDisposable
     private UpdateResult? _lastUpdate;
     private double _updateSeconds;
 
-    public DdpgTrainer(Func<IEnvironment> environmentFactory, DdpgOptions ddpg, TrainingOptions training)
-        : this(environmentFactory, ddpg, training, state: null) { }
+    /// <param name="environmentFactory">Makes the training environment.</param>
+    /// <param name="evaluationFactory">Makes the evaluation environment (default: the training factory), e.g. the
+    /// nominal plant when training randomizes it.</param>
+    public DdpgTrainer(Func<IEnvironment> environmentFactory, DdpgOptions ddpg, TrainingOptions training, Func<IEnvironment>? evaluationFactory = null)
+        : this(environmentFactory, evaluationFactory ?? environmentFactory, ddpg, training, state: null) { }
 
-    private DdpgTrainer(Func<IEnvironment> environmentFactory, DdpgOptions ddpg, TrainingOptions training, TrainerState? state)
+    private DdpgTrainer(Func<IEnvironment> environmentFactory, Func<IEnvironment> evaluationFactory, DdpgOptions ddpg, TrainingOptions training, TrainerState? state)
     {
         ArgumentNullException.ThrowIfNull(environmentFactory);
         ddpg.Validate();
@@ -43,7 +46,7 @@ public sealed class DdpgTrainer : IDisposable
         Ddpg = ddpg;
         Training = training;
         _environment = environmentFactory().Start();
-        _evalEnvironment = environmentFactory().Start();
+        _evalEnvironment = evaluationFactory().Start();
         Spec = _environment.Spec;
 
         TorchSharp.torch.set_num_threads(ddpg.Threads);
@@ -223,15 +226,19 @@ public sealed class DdpgTrainer : IDisposable
         CheckpointFile.Save(path, state, Learner, Replay);
     }
 
+    /// <summary>Makes the environment a checkpoint names, configured by its training options; evaluation or training.</summary>
+    public delegate IEnvironment EnvironmentFactory(string name, TrainingOptions training, bool forEvaluation);
+
     /// <summary>
     /// Rebuilds a trainer from a checkpoint. The interrupted episode (if any) is not continued: the next step starts
     /// a fresh episode, drawn from the restored random stream. <paramref name="totalSteps"/> replaces the step budget.
     /// </summary>
-    public static DdpgTrainer Resume(string checkpointPath, Func<string, IEnvironment> environmentFactory, long? totalSteps = null)
+    public static DdpgTrainer Resume(string checkpointPath, EnvironmentFactory environmentFactory, long? totalSteps = null)
     {
         var state = CheckpointFile.ReadState(checkpointPath);
         var training = totalSteps is { } n ? state.Training with { TotalSteps = n } : state.Training;
-        var trainer = new DdpgTrainer(() => environmentFactory(state.Environment), state.Ddpg, training, state);
+        var trainer = new DdpgTrainer(() => environmentFactory(state.Environment, training, forEvaluation: false),
+            () => environmentFactory(state.Environment, training, forEvaluation: true), state.Ddpg, training, state);
         try
         {
             CheckpointFile.LoadInto(checkpointPath, trainer.Learner, out var replay);

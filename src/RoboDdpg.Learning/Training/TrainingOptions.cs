@@ -2,9 +2,19 @@ using RoboDdpg.Core.Policy;
 
 namespace RoboDdpg.Learning.Training;
 
-/// <summary>How long to train and how often to evaluate and checkpoint.</summary>
+/// <summary>
+/// Configuration files of the training environment, kept as text in the checkpoint so a resumed run trains on the
+/// same plants. Evaluation uses the parameters but never the randomization (it measures the nominal plant).
+/// </summary>
+public sealed record EnvironmentFiles(string? ParametersPath = null, string? ParametersJson = null,
+    string? RandomizationPath = null, string? RandomizationJson = null);
+
+/// <summary>How long to train, on what, and how often to evaluate and checkpoint.</summary>
 public sealed record TrainingOptions
 {
+    /// <summary>Parameter and randomization files of the environment, if any.</summary>
+    public EnvironmentFiles? EnvironmentFiles { get; init; }
+
     /// <summary>Total environment steps of the run (a resumed run continues up to this count).</summary>
     public long TotalSteps { get; init; } = 20_000;
 

@@ -26,7 +26,7 @@ public sealed class MotorPendulumParametersTests
     [Fact]
     public void The_shipped_default_file_holds_the_defaults()
     {
-        Assert.Equal(new MotorPendulumParameters(), MotorPendulumParameters.Load(LocateDefaultFile()));
+        Assert.Equal(new MotorPendulumParameters(), MotorPendulumParameters.Load(RepositoryFile.Locate("sim/RoboDdpg.Sim/MotorPendulum/motor-pendulum.json")));
     }
 
     [Fact]
@@ -65,16 +65,5 @@ public sealed class MotorPendulumParametersTests
         Assert.StartsWith($"{path}: {problem}", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', ex.Message);
         Assert.Equal(path, ex.FilePath);
-    }
-
-    private static string LocateDefaultFile()
-    {
-        const string relative = "sim/RoboDdpg.Sim/MotorPendulum/motor-pendulum.json";
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, relative);
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException($"no {relative} above {AppContext.BaseDirectory}");
     }
 }

@@ -31,8 +31,8 @@ public sealed class RandomizationConfigTests
     [Fact]
     public void Example_file_loads()
     {
-        var path = Locate("sim/RoboDdpg.Sim/Randomization/motor-pendulum-randomization.json");
-        var config = RandomizationConfig.Load(path, MotorPendulumParameters.Load(Locate("sim/RoboDdpg.Sim/MotorPendulum/motor-pendulum.json")));
+        var path = RepositoryFile.Locate("sim/RoboDdpg.Sim/Randomization/motor-pendulum-randomization.json");
+        var config = RandomizationConfig.Load(path, MotorPendulumParameters.Load(RepositoryFile.Locate("sim/RoboDdpg.Sim/MotorPendulum/motor-pendulum.json")));
         Assert.Contains("torque_constant", config.Names);
         Assert.Contains("latency_ticks", config.Names);
     }
@@ -147,15 +147,5 @@ public sealed class RandomizationConfigTests
         var p = config.Sample(new Xoshiro256(3), new MotorPendulumParameters { TorqueConstant = 0 }, new double[1]);
         Assert.Equal(p.TorqueConstant, p.BackEmfConstant);
         Assert.InRange(p.TorqueConstant, 0.01, 0.03);
-    }
-
-    internal static string Locate(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, relative);
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException($"no {relative} above {AppContext.BaseDirectory}");
     }
 }
