@@ -18,8 +18,9 @@ internal static class EvalCommand
         var episodes = OptionFactory.AtLeast("--episodes", "deterministic evaluation episodes", 10, 1);
         var seed = OptionFactory.Create("--seed", "seed of episode 0 (episode i uses seed + i)", PolicyEvaluator.DefaultSeed);
         var json = OptionFactory.Create("--json", "print one JSON object instead of text", false);
+        var parameters = OptionFactory.Create<string?>("--params", "twin parameter file (JSON; motor-pendulum): evaluate on that plant", null);
 
-        var command = new Command("eval", "evaluate a saved policy without exploration noise") { policy, env, episodes, seed, json };
+        var command = new Command("eval", "evaluate a saved policy without exploration noise") { policy, env, episodes, seed, json, parameters };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(policy)!;
@@ -28,7 +29,8 @@ internal static class EvalCommand
             if (metadata.Environment != envName)
                 throw new CliError($"{path}: policy was trained on '{metadata.Environment}', not '{envName}'");
 
-            using var environment = EnvironmentRegistry.Create(envName).Start();
+            var settings = new TwinSettings(parse.GetValue(parameters) is { } file ? TwinFile.Read(file) : null);
+            using var environment = Twins.Create(envName, settings).Start();
             if (mlp.ObservationSize != environment.Spec.ObservationSize || mlp.ActionSize != environment.Spec.ActionSize)
                 throw new CliError($"{path}: policy maps {mlp.ObservationSize} observations to {mlp.ActionSize} actions, '{envName}' has {environment.Spec.ObservationSize} and {environment.Spec.ActionSize}");
 

@@ -128,17 +128,7 @@ internal static class TrainCommand
 
     // Builds the twin once before anything is written, so a bad parameter or randomization file (or a twin that takes
     // none) is reported before an output folder appears.
-    private static void CheckTwin(string name, TwinSettings settings)
-    {
-        try
-        {
-            EnvironmentRegistry.Create(name, settings).Dispose();
-        }
-        catch (ArgumentException e) when (e is not UnknownEnvironmentException)
-        {
-            throw new CliError(e.Message.Split(" (Parameter")[0]);
-        }
-    }
+    private static void CheckTwin(string name, TwinSettings settings) => Twins.Create(name, settings).Dispose();
 
     /// <summary>
     /// Makes the training and evaluation twins from the options in a run or its checkpoint, and logs the parameters of
