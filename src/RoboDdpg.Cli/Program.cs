@@ -11,6 +11,7 @@ var root = new RootCommand("roboddpg: DDPG continuous control for robots, in sim
 {
     TrainCommand.Create(),
     EvalCommand.Create(),
+    ExportCommand.Create(),
     TwinCheckCommand.Create(),
     RunCommand.Create(),
     BenchCommand.Create(),

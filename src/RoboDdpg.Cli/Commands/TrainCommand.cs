@@ -134,7 +134,8 @@ internal static class TrainCommand
     /// Makes the training and evaluation twins from the options in a run or its checkpoint, and logs the parameters of
     /// every randomized training episode to randomization.csv.
     /// </summary>
-    private sealed class TwinFactory(string outDir) : IDisposable
+    /// <param name="outDir">Where randomization.csv goes; null logs nothing (e.g. when only exporting).</param>
+    internal sealed class TwinFactory(string? outDir) : IDisposable
     {
         public const string LogFileName = "randomization.csv";
         private RandomizationLog? _log;
@@ -150,7 +151,7 @@ internal static class TrainCommand
         public IEnvironment Create(string name, TrainingOptions training, bool forEvaluation)
         {
             var environment = EnvironmentRegistry.Create(name, Settings(training, forEvaluation));
-            if (environment is RandomizedEnvironment randomized)
+            if (outDir is not null && environment is RandomizedEnvironment randomized)
             {
                 _log ??= new RandomizationLog(Path.Combine(outDir, LogFileName), randomized.Config.Names);
                 _log.Attach(randomized);
