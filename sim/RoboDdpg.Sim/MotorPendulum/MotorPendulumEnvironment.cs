@@ -65,10 +65,8 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
     private readonly Xoshiro256 _noiseRng;
     private readonly double[] _latencyQueue;
     private readonly double _countAngle;
+    private readonly MotorPendulumDynamics _dynamics;
     private int _latencyIndex;
-    private double _theta;
-    private double _omega;
-    private double _current;
     private double _appliedDuty;
     private long _count;
     private double _measuredVelocity;
@@ -81,6 +79,7 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
         : base(CreateSpec(Validated(parameters ?? new MotorPendulumParameters())))
     {
         _p = parameters ?? new MotorPendulumParameters();
+        _dynamics = new MotorPendulumDynamics(_p);
         var s = seed ?? unchecked((ulong)System.Random.Shared.NextInt64(long.MinValue, long.MaxValue));
         _rng = new Xoshiro256(s);
         _noiseRng = new Xoshiro256(s ^ NoiseStreamSalt);
@@ -91,16 +90,16 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
     public MotorPendulumParameters Parameters => _p;
 
     /// <summary>Exact angle in rad, 0 = upright, not wrapped.</summary>
-    public double Theta => _theta;
+    public double Theta => _dynamics.Theta;
 
     /// <summary>Exact output-shaft speed in rad/s.</summary>
-    public double ThetaDot => _omega;
+    public double ThetaDot => _dynamics.Omega;
 
     /// <summary>Exact armature current in A.</summary>
-    public double Current => _current;
+    public double Current => _dynamics.Current;
 
     /// <summary>Torque the motor puts on the output shaft, N·Kt·i, in N·m.</summary>
-    public double OutputTorque => _p.GearRatio * _p.TorqueConstant * _current;
+    public double OutputTorque => _dynamics.OutputTorque;
 
     /// <summary>The duty applied during the last step (the commanded one <c>LatencyTicks</c> steps earlier).</summary>
     public double AppliedDuty => _appliedDuty;
@@ -126,12 +125,7 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
     /// </summary>
     public void SetState(double theta, double thetaDot, double current)
     {
-        if (!double.IsFinite(theta)) throw new ArgumentOutOfRangeException(nameof(theta), theta, "must be finite");
-        if (!double.IsFinite(thetaDot)) throw new ArgumentOutOfRangeException(nameof(thetaDot), thetaDot, "must be finite");
-        if (!double.IsFinite(current)) throw new ArgumentOutOfRangeException(nameof(current), current, "must be finite");
-        _theta = theta;
-        _omega = thetaDot;
-        _current = current;
+        _dynamics.SetState(theta, thetaDot, current);
         _appliedDuty = 0;
         Array.Clear(_latencyQueue);
         _latencyIndex = 0;
@@ -151,9 +145,9 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
     public void WriteExactObservation(Span<double> observation)
     {
         if (observation.Length != 3) throw new ArgumentException($"observation has {observation.Length} entries, expected 3", nameof(observation));
-        observation[0] = Math.Cos(_theta);
-        observation[1] = Math.Sin(_theta);
-        observation[2] = _omega;
+        observation[0] = Math.Cos(_dynamics.Theta);
+        observation[1] = Math.Sin(_dynamics.Theta);
+        observation[2] = _dynamics.Omega;
     }
 
     void ITraceReplayable.WriteOutputs(Span<double> outputs) => WriteExactObservation(outputs);
@@ -181,8 +175,8 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
             throw new ArgumentException("action 'duty' is NaN", nameof(action));
         var duty = Math.Clamp((double)a, -1.0, 1.0);
 
-        var th = PendulumEnvironment.NormalizeAngle(_theta);
-        var cost = th * th + 0.1 * _omega * _omega + 0.001 * duty * duty;
+        var th = PendulumEnvironment.NormalizeAngle(_dynamics.Theta);
+        var cost = th * th + 0.1 * _dynamics.Omega * _dynamics.Omega + 0.001 * duty * duty;
 
         // Latency ring: the slot read now was written k steps ago (the safe duty right after a reset).
         var applied = duty;
@@ -194,7 +188,7 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
         }
         _appliedDuty = applied;
 
-        Integrate(applied * _p.SupplyVoltage);
+        _dynamics.Integrate(applied * _p.SupplyVoltage);
         _elapsedSteps++;
 
         Sense();
@@ -202,45 +196,12 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
         return new StepResult(-cost, Terminated: false, Truncated: _elapsedSteps >= _p.MaxEpisodeSteps);
     }
 
-    /// <summary>One control period of the semi-implicit scheme in the class remarks.</summary>
-    private void Integrate(double u)
-    {
-        var p = _p;
-        var h = p.ControlPeriod / p.IntegrationSubsteps;
-        var nKt = p.GearRatio * p.TorqueConstant;
-        var keN = p.BackEmfConstant * p.GearRatio;
-        var j = p.TotalInertia;
-        var gravityTorque = p.GravityTorque;
-        var frictionImpulse = h * p.CoulombFriction;
-        var denominator = p.Inductance + h * p.Resistance;
-        var c = h * keN / denominator;
-        var effectiveInertia = j + h * p.ViscousFriction + h * nKt * c;
-
-        var theta = _theta;
-        var omega = _omega;
-        var current = _current;
-        for (var k = 0; k < p.IntegrationSubsteps; k++)
-        {
-            var a = (p.Inductance * current + h * u) / denominator;
-            var momentum = j * omega + h * (nKt * a + gravityTorque * Math.Sin(theta));
-            if (Math.Abs(momentum) <= frictionImpulse)
-                omega = 0; // static friction holds: exactly at rest, no chatter around zero
-            else
-                omega = (momentum - Math.CopySign(frictionImpulse, momentum)) / effectiveInertia;
-            omega = Math.Clamp(omega, -p.MaxSpeed, p.MaxSpeed);
-            current = a - c * omega;
-            theta += h * omega;
-        }
-        _theta = theta;
-        _omega = omega;
-        _current = current;
-    }
-
     /// <summary>Reads the encoder for the current state and derives the observed velocity.</summary>
     private void Sense()
     {
         var previous = _count;
-        var noisyAngle = _p.AngleNoiseStd > 0 ? _theta + _p.AngleNoiseStd * _noiseRng.NextGaussian() : _theta;
+        var theta = _dynamics.Theta;
+        var noisyAngle = _p.AngleNoiseStd > 0 ? theta + _p.AngleNoiseStd * _noiseRng.NextGaussian() : theta;
         _count = ReadEncoder(noisyAngle);
         var velocity = (_count - previous) * _countAngle / _p.ControlPeriod;
         if (_p.VelocityNoiseStd > 0) velocity += _p.VelocityNoiseStd * _noiseRng.NextGaussian();
