@@ -1,0 +1,101 @@
+namespace RoboDdpg.Hardware.Description;
+
+/// <summary>Where something was written in a robot description file (1-based line), for error messages.</summary>
+public sealed record SourceLocation(string File, int Line)
+{
+    public override string ToString() => $"{File}:{Line}";
+}
+
+/// <summary>
+/// A robot as its description file states it: devices, how readings form the observation, how actions become device
+/// commands, the safe action, the control rate, the task's reward and termination, and the fault policy.
+/// Produced only by <see cref="RobotDescriptionLoader"/>, which validates everything.
+/// </summary>
+public sealed record RobotDescription(
+    string Name,
+    string SourceFile,
+    double ControlRateHz,
+    int? MaxEpisodeSteps,
+    IReadOnlyList<DeviceDescription> Devices,
+    IReadOnlyList<ObservationEntry> Observation,
+    IReadOnlyList<ActionEntry> Action,
+    IReadOnlyList<float> SafeAction,
+    IReadOnlyList<RewardTerm> Reward,
+    IReadOnlyList<TerminationCondition> Termination,
+    FaultPolicy Faults,
+    EmulationDescription? Emulation)
+{
+    public double ControlPeriodSeconds => 1.0 / ControlRateHz;
+}
+
+/// <summary>One device: its name, catalog type and settings (validated against the type's schema, defaults filled in).</summary>
+public sealed record DeviceDescription(string Name, string Type, DeviceSettings Settings, SourceLocation Location);
+
+/// <summary>A device channel named as "device.channel" in the description.</summary>
+public readonly record struct SignalRef(string Device, string Channel)
+{
+    public override string ToString() => $"{Device}.{Channel}";
+}
+
+/// <summary>How an observation entry is computed from its signal.</summary>
+public enum SignalTransform
+{
+    /// <summary>value · scale + offset.</summary>
+    None,
+
+    /// <summary>cos(value): for angles, a continuous encoding without the 2π wrap.</summary>
+    Cos,
+
+    /// <summary>sin(value).</summary>
+    Sin,
+}
+
+/// <summary>
+/// One observation entry: <c>transform(signal)·scale + offset</c>, expected within [low, high]. A reading older than
+/// <paramref name="MaxAgeTicks"/> control ticks (its device has not delivered a fresh value) marks the observation stale.
+/// </summary>
+public sealed record ObservationEntry(
+    string Name, SignalRef Signal, SignalTransform Transform, double Scale, double Offset, float Low, float High,
+    int MaxAgeTicks, SourceLocation Location);
+
+/// <summary>
+/// One action entry: the policy's value in [low, high] becomes the command <c>value·scale + offset</c> on the
+/// device output, clamped to [command_min, command_max] (the device's own safe range).
+/// </summary>
+public sealed record ActionEntry(
+    string Name, SignalRef Command, float Low, float High, double Scale, double Offset, double CommandMin, double CommandMax,
+    SourceLocation Location);
+
+/// <summary>
+/// A reward term: <c>weight · (x − target)²</c> where x is a device signal (wrapped to (−π, π] when
+/// <paramref name="WrapAngle"/>) or an action entry; the reward is the sum of the terms, evaluated on the readings the
+/// action was chosen from and the action applied (as the twins do).
+/// </summary>
+public sealed record RewardTerm(SignalRef? Signal, string? Action, double Target, double Weight, bool WrapAngle, SourceLocation Location);
+
+/// <summary>The episode terminates (true termination, no bootstrap) when the signal leaves [below, above].</summary>
+public sealed record TerminationCondition(SignalRef Signal, double? Below, double? Above, SourceLocation Location);
+
+/// <summary>
+/// How device faults are handled. Retries must fit in the tick: <c>Retries·RetryDelay</c> plus the I/O time is
+/// checked against the control period at load.
+/// </summary>
+/// <param name="Retries">Immediate retries of a transient I/O error within one tick.</param>
+/// <param name="RetryDelayMicroseconds">Pause between retries.</param>
+/// <param name="BreakAfterFailures">Consecutive failed ticks after which the device's circuit opens.</param>
+/// <param name="BreakSeconds">How long an open circuit stays open before one probe is let through.</param>
+/// <param name="SafeAfterTicks">Ticks with a stale or failed observation after which the loop writes the safe action.</param>
+/// <param name="GiveUpAfterSeconds">A device still broken after this long stops the run (safe action, learning paused, report).</param>
+public sealed record FaultPolicy(
+    int Retries = 2,
+    int RetryDelayMicroseconds = 100,
+    int BreakAfterFailures = 5,
+    double BreakSeconds = 0.5,
+    int SafeAfterTicks = 3,
+    double GiveUpAfterSeconds = 5.0);
+
+/// <summary>
+/// What <c>hil --emulate</c> runs this robot's devices against: a twin name (e.g. "motor-pendulum"), an optional
+/// parameter file for it (relative to the description file) and fault injections for tests.
+/// </summary>
+public sealed record EmulationDescription(string Twin, string? ParametersFile, SourceLocation Location);
