@@ -20,17 +20,27 @@ public sealed record ControlLoopOptions
 }
 
 /// <summary>Live figures of a <see cref="ControlLoop"/>, safe to read from another thread.</summary>
-public readonly record struct ControlLoopStatus(long Ticks, long Episodes, double? LastEpisodeReturn, long PolicyVersion, long Recorded);
+/// <param name="StaleTicks">Ticks whose observation was not fresh (a real-time plant's device failed or lagged): not recorded.</param>
+/// <param name="Fault">Why the loop went to the safe action for good (a device stayed broken), or null.</param>
+public readonly record struct ControlLoopStatus(long Ticks, long Episodes, double? LastEpisodeReturn, long PolicyVersion, long Recorded,
+    long StaleTicks = 0, string? Fault = null);
 
 /// <summary>
 /// One control tick, run by a <see cref="RealtimeLoop"/>: read the observation, policy (the newest snapshot, taken at
 /// the tick boundary) plus exploration noise, safety layer, write the action (one environment step), and record the
 /// transition — the action actually applied, after the safety layer — into the replay buffer. Episodes are reset
 /// through the environment interface inside a tick, so the loop thread never stops. Allocates nothing per tick.
+/// <para>
+/// A <see cref="IRealtimePlant"/> (hardware, emulated devices) is driven read → act → write instead: tick k reads
+/// the observation that the action of tick k−1 led to, records that transition, then acts and writes. A reading
+/// that is not fresh is neither acted on freely (the safety layer's watchdog counts it) nor recorded; a device
+/// fault engages the emergency stop, which writes the safe action and halts learning.
+/// </para>
 /// </summary>
 public sealed class ControlLoop : IRealtimeTickHandler
 {
     private readonly IEnvironment _environment;
+    private readonly IRealtimePlant? _plant;
     private readonly PolicySnapshotExchange _policies;
     private readonly IExplorationNoise? _noise;
     private readonly SafetyLayer _safety;
@@ -50,6 +60,10 @@ public sealed class ControlLoop : IRealtimeTickHandler
     private long _episodes;
     private long _policyVersion;
     private double _lastEpisodeReturn = double.NaN;
+    private long _staleTicks;
+    private string? _fault;
+    private bool _observationFresh = true;
+    private bool _recordNext; // the action just written was decided on a fresh observation of this episode
 
     /// <param name="noise">Exploration noise in normalized units, or null to act deterministically.</param>
     /// <param name="replay">Where transitions go, or null to record nothing (deployment without learning).</param>
@@ -57,6 +71,7 @@ public sealed class ControlLoop : IRealtimeTickHandler
         SafetyLayer safety, ReplayBuffer? replay, ControlLoopOptions options)
     {
         _environment = environment ?? throw new ArgumentNullException(nameof(environment));
+        _plant = environment as IRealtimePlant;
         _policies = policies ?? throw new ArgumentNullException(nameof(policies));
         _safety = safety ?? throw new ArgumentNullException(nameof(safety));
         _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -85,7 +100,7 @@ public sealed class ControlLoop : IRealtimeTickHandler
 
     public ControlLoopStatus Status => new(Volatile.Read(ref _ticks), Volatile.Read(ref _episodes),
         Volatile.Read(ref _lastEpisodeReturn) is var r && double.IsNaN(r) ? null : r,
-        Volatile.Read(ref _policyVersion), _replay?.TotalAdded ?? 0);
+        Volatile.Read(ref _policyVersion), _replay?.TotalAdded ?? 0, Volatile.Read(ref _staleTicks), Volatile.Read(ref _fault));
 
     /// <summary>The action written on the last tick (loop thread only; for tests).</summary>
     public ReadOnlySpan<float> LastAction => _action;
@@ -102,8 +117,64 @@ public sealed class ControlLoop : IRealtimeTickHandler
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first tick: no tier-up on the loop thread
     public void OnTick(in TickInfo tick)
     {
+        if (_plant is not null)
+        {
+            PlantTick();
+            return;
+        }
         if (!_episodeActive) BeginEpisode();
 
+        Decide(observationFresh: true); // a twin always delivers a fresh observation
+        var step = _environment.Step(_action, _nextObservation);
+        _replay?.Add(_observation, _action, (float)step.Reward, _nextObservation, step.Terminated);
+        EndStep(step);
+        Volatile.Write(ref _ticks, _ticks + 1);
+    }
+
+    /// <summary>Read → record → act → write, for a plant that evolves in real time between ticks.</summary>
+    private void PlantTick()
+    {
+        var plant = _plant!;
+        if (!_episodeActive)
+        {
+            BeginEpisode();
+            _observationFresh = true;
+        }
+        else
+        {
+            var reading = plant.Read(_nextObservation);
+            if (reading.Fault is { } fault && _fault is null)
+            {
+                Volatile.Write(ref _fault, fault);
+                _safety.EngageEmergencyStop(fault);
+            }
+            _observationFresh = reading.Fresh;
+            if (reading.Fresh)
+            {
+                // The transition the previous tick's action caused; never one built on stale readings.
+                if (_recordNext) _replay?.Add(_observation, _action, (float)reading.Step.Reward, _nextObservation, reading.Step.Terminated);
+                _nextObservation.AsSpan().CopyTo(_observation);
+                EndStep(reading.Step);
+            }
+            else
+            {
+                Volatile.Write(ref _staleTicks, _staleTicks + 1);
+            }
+            if (!_episodeActive)
+            {
+                BeginEpisode();
+                _observationFresh = true;
+            }
+        }
+        Decide(_observationFresh);
+        plant.Write(_action);
+        _recordNext = _observationFresh;
+        Volatile.Write(ref _ticks, _ticks + 1);
+    }
+
+    /// <summary>Policy (or a random warm-up action) plus noise, through the safety layer, into <c>_action</c>.</summary>
+    private void Decide(bool observationFresh)
+    {
         var policy = _policies.Acquire(out var version);
         Volatile.Write(ref _policyVersion, version);
         if (_replay is not null && _replay.TotalAdded < _options.RandomActionTransitions)
@@ -119,21 +190,19 @@ public sealed class ControlLoop : IRealtimeTickHandler
                 for (var i = 0; i < _proposed.Length; i++) _proposed[i] += _noiseSample[i] * (_high[i] - _low[i]) / 2f;
             }
         }
+        _safety.Filter(_proposed, observationFresh, _action);
+    }
 
-        // A twin always delivers a fresh observation; hardware with stale sensors will report it here.
-        _safety.Filter(_proposed, observationFresh: true, _action);
-        var step = _environment.Step(_action, _nextObservation);
-        _replay?.Add(_observation, _action, (float)step.Reward, _nextObservation, step.Terminated);
-
+    private void EndStep(StepResult step)
+    {
         _episodeReturn += step.Reward;
-        _nextObservation.AsSpan().CopyTo(_observation);
+        if (_plant is null) _nextObservation.AsSpan().CopyTo(_observation);
         if (step.EpisodeEnded)
         {
             Volatile.Write(ref _lastEpisodeReturn, _episodeReturn);
             Volatile.Write(ref _episodes, _episodes + 1);
             _episodeActive = false;
         }
-        Volatile.Write(ref _ticks, _ticks + 1);
     }
 
     /// <summary>Writes the safe action: the plant comes to rest whenever the loop ends, normally or by a fault.</summary>
@@ -143,7 +212,9 @@ public sealed class ControlLoop : IRealtimeTickHandler
     {
         _environment.Reset(_rng.NextUInt64(), _observation);
         _noise?.Reset();
-        _safety.Reset();
+        // A twin's reset leaves the plant at rest; a real plant keeps running under the last written action.
+        if (_plant is not null && _recordNext) _safety.Reset(_action);
+        else _safety.Reset();
         _episodeReturn = 0;
         _episodeActive = true;
     }
