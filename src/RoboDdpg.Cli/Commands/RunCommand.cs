@@ -36,6 +36,7 @@ internal static class RunCommand
         var hz = OptionFactory.InRange("--hz", "control rate in ticks per second (default: the environment's own rate)", 0, 0, RealtimeLoopOptions.MaxRateHz);
         var learn = OptionFactory.Create("--learn", "train online while the loop runs", false);
         var policy = OptionFactory.Create<string?>("--policy", "policy file to run (with --learn: the starting actor)", null);
+        var pretrained = OptionFactory.Create<string?>("--pretrained", "with --learn: start from a training run's actor AND critic (its folder or checkpoint file) and fine-tune", null);
         var seconds = OptionFactory.InRange("--seconds", "run time (default: until Ctrl+C)", 0, 0, 1e9);
         var output = OptionFactory.Create<string?>("--out", "output folder (default: runs/run-<env>-<time>)", null);
         var seed = OptionFactory.Create("--seed", "seed of resets, exploration, warm-up actions and sampling", 1UL);
@@ -51,16 +52,15 @@ internal static class RunCommand
         var plain = OptionFactory.Create("--no-progress", "plain status lines instead of the live table", false);
         var robot = OptionFactory.Create<string?>("--robot", "robot description file (JSON): run the described robot instead of a twin", null);
         var emulate = OptionFactory.Create("--emulate", "with --robot: emulated devices driven by the description's twin instead of /dev/i2c-*, GPIO and /dev/tty*", false);
-        if (hil) robot.Required = true;
 
         var command = hil
             ? new Command("hil", "run the control loop on a described robot: its real devices, or emulated ones (--emulate) running the real drivers")
             {
-                robot, emulate, hz, learn, policy, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain,
+                robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain,
             }
             : new Command("run", "run the real-time control loop on a twin or a described robot, optionally learning online")
             {
-                env, robot, emulate, hz, learn, policy, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain,
+                env, robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain,
             };
         pacing.AddTo(command);
         command.SetAction(parse =>
@@ -68,7 +68,11 @@ internal static class RunCommand
             var policyPath = parse.GetValue(policy);
             var learning = parse.GetValue(learn);
             if (policyPath is null && !learning) throw new CliError($"{command.Name} needs --policy FILE, --learn, or both");
+            var pretrainedPath = parse.GetValue(pretrained) is { } p ? (Directory.Exists(p) ? Path.Combine(p, TrainingRun.CheckpointFileName) : p) : null;
+            if (pretrainedPath is not null && (!learning || policyPath is not null))
+                throw new CliError("--pretrained starts learning from a checkpoint's networks: use it with --learn and without --policy");
             var robotPath = parse.GetValue(robot);
+            if (hil && robotPath is null) throw new CliError("hil needs --robot FILE (a robot description; see hardware/README.md)");
             if (robotPath is null && parse.GetValue(emulate)) throw new CliError("--emulate needs --robot FILE");
             if (robotPath is not null && parse.GetResult(env) is { Implicit: false }) throw new CliError("give either --env or --robot, not both");
 
@@ -83,9 +87,16 @@ internal static class RunCommand
             var spec = environment.Spec;
             var rate = parse.GetValue(hz) is > 0 and var r ? r : 1.0 / spec.ControlPeriodSeconds;
             if (loaded is not null) plant.Check(policyPath!, loaded, metadata!);
+            var hidden = new DdpgOptions().HiddenSizes;
+            if (pretrainedPath is not null)
+            {
+                var (trainedOn, pretrainedDdpg) = CheckpointFile.ReadNetworkSettings(pretrainedPath);
+                hidden = pretrainedDdpg.HiddenSizes;
+                Console.WriteLine($"fine-tuning from {pretrainedPath} (trained on '{trainedOn}', hidden {string.Join(",", hidden)})");
+            }
 
             // Statistics start once the random-action warm-up is over and the policy path has run for a while.
-            var randomActions = learning && policyPath is null ? parse.GetValue(warmup) : 0;
+            var randomActions = learning && policyPath is null && pretrainedPath is null ? parse.GetValue(warmup) : 0;
             var loopOptions = pacing.Build(parse, rate, warmupTicks: randomActions + 100);
             var safetyOptions = new SafetyOptions
             {
@@ -94,10 +105,10 @@ internal static class RunCommand
             };
 
             var outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? Path.Combine("runs", $"{command.Name}-{envName}-{DateTime.Now:yyyyMMdd-HHmmss}"), allowExistingRun: false);
-            var ddpg = new DdpgOptions { Threads = parse.GetValue(threads), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
+            var ddpg = new DdpgOptions { HiddenSizes = hidden, Threads = parse.GetValue(threads), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
             var runSeed = parse.GetValue(seed);
             using var session = new Session(envName, plant, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
-                parse.GetValue(estopFile));
+                parse.GetValue(estopFile), pretrainedPath);
             return session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
         });
         return command;
@@ -119,7 +130,7 @@ internal static class RunCommand
         private readonly string? _estopFile;
 
         public Session(string envName, Plant plant, MlpPolicy? loaded, bool learning, DdpgOptions ddpg, ulong seed,
-            int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions, string? estopFile)
+            int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions, string? estopFile, string? pretrained)
         {
             _envName = envName;
             _environment = plant.Environment;
@@ -137,7 +148,7 @@ internal static class RunCommand
                 PublishEvery = publishEvery,
                 TorchThreads = ddpg.Threads,
             };
-            _agent = OnlineAgent.Create(environment, loaded, learning, ddpg, learnerOptions, safety, seed);
+            _agent = OnlineAgent.Create(environment, loaded, learning, ddpg, learnerOptions, safety, seed, pretrained);
             _control = _agent.Control;
             _learnerThread = _agent.Learner;
         }
