@@ -17,6 +17,16 @@ public sealed record ControlLoopOptions
 
     /// <summary>Transitions recorded with uniform random actions before the policy acts (only when recording).</summary>
     public long RandomActionTransitions { get; init; }
+
+    /// <summary>
+    /// Real-time plants only: ticks of safe action between episodes, with nothing recorded, so the robot comes to its
+    /// start state by itself (a pendulum arm hangs still again) before the next episode begins. 0: none.
+    /// </summary>
+    public int SettleTicks
+    {
+        get;
+        init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(SettleTicks), value, "must be ≥ 0");
+    }
 }
 
 /// <summary>Live figures of a <see cref="ControlLoop"/>, safe to read from another thread.</summary>
@@ -64,6 +74,8 @@ public sealed class ControlLoop : IRealtimeTickHandler
     private string? _fault;
     private bool _observationFresh = true;
     private bool _recordNext; // the action just written was decided on a fresh observation of this episode
+    private int _settleRemaining;
+    private readonly float[] _safeAction;
 
     /// <param name="noise">Exploration noise in normalized units, or null to act deterministically.</param>
     /// <param name="replay">Where transitions go, or null to record nothing (deployment without learning).</param>
@@ -93,6 +105,7 @@ public sealed class ControlLoop : IRealtimeTickHandler
         _action = new float[spec.ActionSize];
         _noiseSample = new float[spec.ActionSize];
         _low = [.. spec.Action.Low];
+        _safeAction = [.. spec.SafeAction];
         _high = [.. spec.Action.High];
     }
 
@@ -135,6 +148,18 @@ public sealed class ControlLoop : IRealtimeTickHandler
     private void PlantTick()
     {
         var plant = _plant!;
+        if (_settleRemaining > 0)
+        {
+            // Between episodes: keep reading (faults are still detected), hold the safe action, record nothing.
+            var settling = plant.Read(_nextObservation);
+            Fault(settling.Fault);
+            _settleRemaining--;
+            _safeAction.AsSpan().CopyTo(_action);
+            plant.Write(_action);
+            _recordNext = false;
+            Volatile.Write(ref _ticks, _ticks + 1);
+            return;
+        }
         if (!_episodeActive)
         {
             BeginEpisode();
@@ -143,11 +168,7 @@ public sealed class ControlLoop : IRealtimeTickHandler
         else
         {
             var reading = plant.Read(_nextObservation);
-            if (reading.Fault is { } fault && _fault is null)
-            {
-                Volatile.Write(ref _fault, fault);
-                _safety.EngageEmergencyStop(fault);
-            }
+            Fault(reading.Fault);
             _observationFresh = reading.Fresh;
             if (reading.Fresh)
             {
@@ -162,6 +183,15 @@ public sealed class ControlLoop : IRealtimeTickHandler
             }
             if (!_episodeActive)
             {
+                if (_options.SettleTicks > 0)
+                {
+                    _settleRemaining = _options.SettleTicks - 1;
+                    _safeAction.AsSpan().CopyTo(_action);
+                    plant.Write(_action);
+                    _recordNext = false;
+                    Volatile.Write(ref _ticks, _ticks + 1);
+                    return;
+                }
                 BeginEpisode();
                 _observationFresh = true;
             }
@@ -170,6 +200,13 @@ public sealed class ControlLoop : IRealtimeTickHandler
         plant.Write(_action);
         _recordNext = _observationFresh;
         Volatile.Write(ref _ticks, _ticks + 1);
+    }
+
+    private void Fault(string? fault)
+    {
+        if (fault is null || _fault is not null) return;
+        Volatile.Write(ref _fault, fault);
+        _safety.EngageEmergencyStop(fault);
     }
 
     /// <summary>Policy (or a random warm-up action) plus noise, through the safety layer, into <c>_action</c>.</summary>

@@ -48,12 +48,12 @@ public sealed class HardwareEnvironmentTests
         }
     }
 
-    private static (Ticker Loop, ControlLoop Control, ReplayBuffer Replay) Loop(HardwareEnvironment env, float bias, int watchdogTicks = 3)
+    private static (Ticker Loop, ControlLoop Control, ReplayBuffer Replay) Loop(HardwareEnvironment env, float bias, int watchdogTicks = 3, int settleTicks = 0)
     {
         var replay = new ReplayBuffer(1000, 3, 1);
         var policies = new PolicySnapshotExchange(Constant(bias), () => Constant(0));
         var control = new ControlLoop(env, policies, null, new SafetyLayer(env.Spec, new SafetyOptions { WatchdogTicks = watchdogTicks }), replay,
-            new ControlLoopOptions { Seed = 1 });
+            new ControlLoopOptions { Seed = 1, SettleTicks = settleTicks });
         return (new Ticker(control), control, replay);
     }
 
@@ -106,6 +106,24 @@ public sealed class HardwareEnvironmentTests
         Assert.Equal(0.1, arm.Written[^1], 6); // loop stop → deactivate → safe action 0 → command 0·2 + 0.1
         Assert.Equal(1, arm.Stops);
         Assert.Equal(LifecycleState.Inactive, env.State);
+        Assert.Equal(0, control.Status.StaleTicks);
+    }
+
+    [Fact]
+    public void Between_episodes_the_robot_settles_under_the_safe_action_and_nothing_is_recorded()
+    {
+        var arm = new FakeArm();
+        using var env = Build(arm, FakeArm.Describe(maxEpisodeSteps: 3));
+        var (loop, control, replay) = Loop(env, 0.5f, settleTicks: 2);
+        var writesBefore = arm.Written.Count;
+        loop.RunTicks(6, stop: false);
+
+        var u = Math.Tanh(0.5) * 2 + 0.1;
+        double[] expected = [u, u, u, 0.1, 0.1, u]; // 3-step episode, 2 settling ticks (safe action 0 → 0.1), next episode
+        Assert.Equal(expected.Length, arm.Written.Count - writesBefore);
+        for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], arm.Written[writesBefore + i], 6);
+        Assert.Equal(3, replay.Count);
+        Assert.Equal(1, control.Status.Episodes);
         Assert.Equal(0, control.Status.StaleTicks);
     }
 
@@ -195,7 +213,8 @@ public sealed class HardwareEnvironmentTests
         env.Reset(null, obs);
         env.Write([0f]);
         // The I/O thread answers the request of the last tick; wait for it like a following tick would.
-        Assert.True(SpinWait.SpinUntil(() => arm.Reads >= 1 && env.Read(obs).Fresh, 2000));
+        Assert.True(SpinWait.SpinUntil(() => arm.Reads >= 2, 2000)); // the cycle this write started has read back
+        Assert.True(env.Read(obs).Fresh);
         Assert.Equal((float)Math.Cos(0.25 + 0.01), obs[0], 5); // the write (command 0.1 → +0.01 rad) happened before the read
 
         arm.ReadDelayMilliseconds = 300;
