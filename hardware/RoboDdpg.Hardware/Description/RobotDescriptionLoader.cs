@@ -553,7 +553,8 @@ public static class RobotDescriptionLoader
 
         // ---- JSON values ----
 
-        private RobotDescriptionException Error(int line, string problem) => new(file, line, problem);
+        // Values quoted in a message may hold escaped line breaks; the message must stay one line.
+        private RobotDescriptionException Error(int line, string problem) => new(file, line, problem.ReplaceLineEndings(" "));
 
         private static JsonProperty? Find(JsonNode node, string name)
         {

@@ -98,6 +98,8 @@ public sealed class RobotDescriptionErrorTests
             "device 'b'", "serial port ttyACM0", "device 'a'"),
         ["signal not device.channel"] = new(With((9, """    { "name": "theta", "signal": "encoder", "low": -4, "high": 4 },""")), 9,
             "observation[0].signal", "\"device.channel\"", "'encoder'"),
+        ["quoted value with a line break"] = new(With((9, """    { "name": "theta", "signal": "enc\r\noder.angle", "low": -4, "high": 4 },""")), 9,
+            "'enc oder.angle' names no device 'enc oder'"),
         ["signal names unknown device"] = new(With((9, """    { "name": "theta", "signal": "enc.angle", "low": -4, "high": 4 },""")), 9,
             "'enc.angle'", "no device 'enc'", "devices: motor, encoder"),
         ["signal names unknown channel"] = new(With((9, """    { "name": "theta", "signal": "encoder.position", "low": -4, "high": 4 },""")), 9,

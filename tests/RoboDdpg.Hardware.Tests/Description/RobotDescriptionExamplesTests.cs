@@ -159,4 +159,19 @@ public sealed class RobotDescriptionExamplesTests
             }
         }
     }
+
+    [Fact]
+    public void Readme_example_loads()
+    {
+        var readme = File.ReadAllText(RepositoryFile.Locate("hardware/README.md"));
+        var start = readme.IndexOf("```jsonc", readme.IndexOf("## Robot description files", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.True(start >= 0, "hardware/README.md has no jsonc example under 'Robot description files'");
+        start = readme.IndexOf('\n', start) + 1;
+        var json = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
+
+        // Parsed as if it sat beside the examples, where its parameter file is.
+        var robot = RobotDescriptionLoader.Parse(json, HatPath);
+
+        Assert.Equal(("pendulum-arm-hat", 3, 1, 3), (robot.Name, robot.Observation.Count, robot.Action.Count, robot.Reward.Count));
+    }
 }
