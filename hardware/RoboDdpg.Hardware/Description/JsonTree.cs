@@ -122,8 +122,8 @@ internal sealed class JsonNode
             case JsonTokenType.Number:
             {
                 var written = Encoding.UTF8.GetString(reader.ValueSpan);
-                // TryGetDouble refuses values beyond double's range; keep them as infinities so the field's reader
-                // can say "must be finite" with the field's name.
+                // Values beyond double's range become infinities (here or in the fallback parse), so the field's reader
+                // can say "must be finite" with the field's name rather than failing the whole parse.
                 var number = reader.TryGetDouble(out var d)
                     ? d
                     : double.Parse(written, NumberStyles.Float, CultureInfo.InvariantCulture);
