@@ -172,8 +172,10 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant
         for (var i = 0; i < _reward.Length; i++)
         {
             var (port, index, term) = _reward[i];
-            // Signals as read before the action; the action as written after that read.
+            // Signals as read before the action; the action as written after that read. An angle is wrapped after
+            // the target is subtracted, so a target of −π measures the distance to "upright" from either side.
             var d = (port is null ? _lastAction[index] : _rewardValues[i]) - term.Target;
+            if (term.WrapAngle) d = WrapAngle(d);
             reward += term.Weight * d * d;
             _rewardValues[i] = TermValue(i);
         }
@@ -254,9 +256,7 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant
     private double TermValue(int index)
     {
         var (port, channel, term) = _reward[index];
-        if (port is null) return _lastAction[channel];
-        var value = port.Readings[channel];
-        return term.WrapAngle ? WrapAngle(value) : value;
+        return port is null ? _lastAction[channel] : port.Readings[channel];
     }
 
     /// <summary>Wraps to (−π, π], as the twins' angle normalization.</summary>
