@@ -8,7 +8,9 @@ public sealed record SourceLocation(string File, int Line)
 
 /// <summary>
 /// A robot as its description file states it: devices, how readings form the observation, how actions become device
-/// commands, the safe action, the control rate, the task's reward and termination, and the fault policy.
+/// commands, the safe action, the control rate, the task's reward and termination, the fault policy, and how long the
+/// robot settles under the safe action between episodes (a pendulum arm comes to hang still: the next swing-up starts
+/// from rest, as the twin's episodes do).
 /// Produced only by <see cref="RobotDescriptionLoader"/>, which validates everything.
 /// </summary>
 public sealed record RobotDescription(
@@ -23,8 +25,12 @@ public sealed record RobotDescription(
     IReadOnlyList<RewardTerm> Reward,
     IReadOnlyList<TerminationCondition> Termination,
     FaultPolicy Faults,
-    EmulationDescription? Emulation)
+    EmulationDescription? Emulation,
+    double SettleSeconds = 0)
 {
+    /// <summary>Control ticks of safe action between episodes (<see cref="SettleSeconds"/> at the control rate).</summary>
+    public int SettleTicks => (int)Math.Round(SettleSeconds * ControlRateHz);
+
     public double ControlPeriodSeconds => 1.0 / ControlRateHz;
 }
 

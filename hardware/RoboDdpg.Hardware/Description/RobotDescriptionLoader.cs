@@ -68,7 +68,7 @@ public static class RobotDescriptionLoader
     {
         private static readonly string[] RootFields =
             ["name", "control_rate_hz", "max_episode_steps", "devices", "observation", "action", "safe_action", "reward",
-             "termination", "faults", "emulation"];
+             "termination", "faults", "emulation", "settle_seconds"];
         private static readonly string[] ObservationFields = ["name", "signal", "transform", "scale", "offset", "low", "high", "max_age_ticks"];
         private static readonly string[] ActionFields = ["name", "command", "low", "high", "scale", "offset", "command_min", "command_max"];
         private static readonly string[] RewardFields = ["signal", "action", "target", "weight", "wrap_angle"];
@@ -103,9 +103,15 @@ public static class RobotDescriptionLoader
             var termination = fields.Get("termination") is { } t ? ReadTermination(t) : [];
             var faults = ReadFaults(fields.Get("faults"), rate, rateProperty.Line);
             var emulation = fields.Get("emulation") is { } e ? ReadEmulation(e) : null;
+            var settle = 0.0;
+            if (fields.Get("settle_seconds") is { } settleProperty)
+            {
+                settle = Finite(settleProperty.Value, "settle_seconds");
+                if (settle is < 0 or > 3600) throw Error(settleProperty.Line, $"settle_seconds must be in [0, 3600] (got {Format(settle)})");
+            }
 
             return new RobotDescription(name, file, rate, maxEpisodeSteps, devices, observation, action, safeAction, reward,
-                termination, faults, emulation);
+                termination, faults, emulation, settle);
         }
 
         // ---- devices ----

@@ -148,7 +148,8 @@ internal static class RunCommand
                 PublishEvery = publishEvery,
                 TorchThreads = ddpg.Threads,
             };
-            _agent = OnlineAgent.Create(environment, loaded, learning, ddpg, learnerOptions, safety, seed, pretrained);
+            _agent = OnlineAgent.Create(environment, loaded, learning, ddpg, learnerOptions, safety, seed, pretrained,
+                settleTicks: plant.Robot?.Description.SettleTicks ?? 0);
             _control = _agent.Control;
             _learnerThread = _agent.Learner;
         }

@@ -45,8 +45,9 @@ public sealed class OnlineAgent : IDisposable
     /// <param name="pretrainedCheckpoint">A training checkpoint whose actor and critic (with targets and optimizer
     /// states) the learner starts from, instead of <paramref name="startingPolicy"/>; <paramref name="ddpg"/> must have
     /// its hidden sizes.</param>
+    /// <param name="settleTicks">Real-time plants: ticks of safe action between episodes (see <see cref="ControlLoopOptions.SettleTicks"/>).</param>
     public static OnlineAgent Create(IEnvironment environment, MlpPolicy? startingPolicy, bool learn, DdpgOptions ddpg,
-        LearnerOptions learnerOptions, SafetyOptions safety, ulong seed, string? pretrainedCheckpoint = null)
+        LearnerOptions learnerOptions, SafetyOptions safety, ulong seed, string? pretrainedCheckpoint = null, int settleTicks = 0)
     {
         ArgumentNullException.ThrowIfNull(environment);
         var spec = environment.Spec;
@@ -55,7 +56,7 @@ public sealed class OnlineAgent : IDisposable
         {
             var policy = startingPolicy ?? throw new ArgumentException("acting without learning needs a policy", nameof(startingPolicy));
             var fixedSnapshots = new PolicySnapshotExchange(policy, policy.Clone);
-            return new OnlineAgent(new ControlLoop(environment, fixedSnapshots, null, safetyLayer, null, new ControlLoopOptions { Seed = seed }),
+            return new OnlineAgent(new ControlLoop(environment, fixedSnapshots, null, safetyLayer, null, new ControlLoopOptions { Seed = seed, SettleTicks = settleTicks }),
                 fixedSnapshots, null, null, null, null);
         }
 
@@ -71,7 +72,7 @@ public sealed class OnlineAgent : IDisposable
             var replay = new ReplayBuffer(ddpg.ReplayCapacity, spec.ObservationSize, spec.ActionSize);
             var noise = new GaussianNoise(spec.ActionSize, ddpg.NoiseSigma, new Xoshiro256(seed ^ 0x5eed));
             var control = new ControlLoop(environment, snapshots, noise, safetyLayer, replay,
-                new ControlLoopOptions { Seed = seed, RandomActionTransitions = pretrained ? 0 : ddpg.WarmupSteps });
+                new ControlLoopOptions { Seed = seed, RandomActionTransitions = pretrained ? 0 : ddpg.WarmupSteps, SettleTicks = settleTicks });
             var learner = new LearnerThread(networks, replay, snapshots, learnerOptions, seed ^ 0x1ea7);
             return new OnlineAgent(control, snapshots, networks, replay, noise, learner);
         }

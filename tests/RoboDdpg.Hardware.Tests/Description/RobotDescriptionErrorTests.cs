@@ -154,6 +154,7 @@ public sealed class RobotDescriptionErrorTests
         ["missing twin name"] = new(WithField("""  "emulation": { "parameters": "p.json" },"""), 16, "emulation: missing field 'twin'"),
         ["parameters file missing"] = new(WithField("""  "emulation": { "twin": "motor-pendulum", "parameters": "no-such-parameters.json" },"""), 16,
             "emulation.parameters", "'no-such-parameters.json' not found", "looked for"),
+        ["negative settle time"] = new(WithField("""  "settle_seconds": -1,"""), 16, "settle_seconds must be in [0, 3600]", "got -1"),
         ["max episode steps zero"] = new(WithField("""  "max_episode_steps": 0,"""), 16, "max_episode_steps must be an integer in [1, 2147483647]", "got 0"),
         ["bad transform"] = new(With((9, """    { "name": "theta", "signal": "encoder.angle", "transform": "tan", "low": -4, "high": 4 },""")), 9,
             "observation[0].transform must be one of none, cos, sin", "'tan'"),

@@ -20,6 +20,7 @@ public sealed class RobotDescriptionExamplesTests
         Assert.Equal(100.0, robot.ControlRateHz);
         Assert.Equal(0.01, robot.ControlPeriodSeconds, 15);
         Assert.Equal(500, robot.MaxEpisodeSteps);
+        Assert.Equal(300, robot.SettleTicks); // 3 s at 100 Hz
 
         Assert.Equal(["motor", "encoder"], robot.Devices.Select(d => d.Name));
         var motor = robot.Devices[0];
@@ -29,7 +30,7 @@ public sealed class RobotDescriptionExamplesTests
         Assert.Equal(1, motor.Settings.GetInt("motor"));
         Assert.Equal(1526.0, motor.Settings.GetDouble("pwm_frequency")); // default: the PCA9685's highest
         Assert.False(motor.Settings.GetBool("invert")); // default
-        Assert.Equal(new SourceLocation(HatPath, 10), motor.Location);
+        Assert.Equal(new SourceLocation(HatPath, 11), motor.Location);
 
         var encoder = robot.Devices[1];
         Assert.Equal(17, encoder.Settings.GetInt("pin_a"));
