@@ -46,7 +46,7 @@ public sealed class RobotDescriptionExamplesTests
         Assert.Equal((-40f, 40f), (thetaDot.Low, thetaDot.High));
         Assert.Equal((1.0, 0.0), (thetaDot.Scale, thetaDot.Offset)); // defaults
         Assert.Equal(RobotDescriptionLoader.DefaultMaxAgeTicks, thetaDot.MaxAgeTicks);
-        Assert.Equal(20, thetaDot.Location.Line);
+        Assert.Equal(21, thetaDot.Location.Line);
 
         var duty = Assert.Single(robot.Action);
         Assert.Equal(("duty", new SignalRef("motor", "duty")), (duty.Name, duty.Command));
