@@ -31,8 +31,8 @@ public enum ODriveReplyStatus
 /// The optional checksum follows GCode: the command is sent as <c>&lt;command&gt; *&lt;checksum&gt;</c> where the
 /// checksum is the XOR of every byte before '*' (here including the space before it), written in decimal. The ODrive
 /// silently ignores a command whose checksum does not match, and when a command had a checksum its answer carries one
-/// too: <c>&lt;text&gt;*&lt;checksum of text&gt;\r\n</c>. Numbers are written with six decimals in the invariant
-/// culture (what the firmware's <c>%f</c> reads and prints), never with a locale's decimal comma.
+/// too: <c>&lt;text&gt;*&lt;checksum of text&gt;\r\n</c>. Numbers are written in the invariant culture (never with a
+/// locale's decimal comma) with up to nine decimals, which the firmware's <c>%f</c> reads; it prints six.
 /// </remarks>
 public static class ODriveAsciiProtocol
 {
@@ -235,7 +235,10 @@ public static class ODriveAsciiProtocol
         {
             if (!double.IsFinite(value))
                 throw new ArgumentOutOfRangeException(what, value, "an ODrive command must be a finite number");
-            if (!value.TryFormat(_destination[_length..], out var written, "F6", Invariant)) throw TooSmall();
+            // Up to nine decimals: six (the firmware's own %f) would cost small gear-reduced torques their precision.
+            var rounded = Math.Round(value, 9);
+            if (rounded == 0) rounded = 0; // no "-0"
+            if (!rounded.TryFormat(_destination[_length..], out var written, "0.#########", Invariant)) throw TooSmall();
             _length += written;
         }
 
