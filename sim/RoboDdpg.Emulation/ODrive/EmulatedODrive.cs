@@ -20,7 +20,8 @@ namespace RoboDdpg.Emulation.ODrive;
 /// <c>axisN.controller.config.control_mode</c>, <c>axisN.controller.input_torque</c>, <c>axisN.controller.input_vel</c>,
 /// <c>axisN.encoder.pos_estimate</c>, <c>axisN.encoder.vel_estimate</c>. Anything else answers "unknown command" or
 /// "invalid property".</para>
-/// <para>Physics: the encoder zero is the plant's θ = 0 (upright), so feedback is θ·N/2π turns. Requesting closed loop
+/// <para>Physics: feedback is (θ − θ₀)·N/2π turns, N the gear ratio and θ₀ the encoder zero (by default the plant's
+/// angle when the emulator starts: an incremental encoder counts from power-on). Requesting closed loop
 /// (8) succeeds at once unless an axis error is set; idle (1) and every other state leave the motor unpowered (torque 0).
 /// Torque mode applies <c>input_torque · N</c> to the output shaft. Velocity mode runs a PI loop on the output shaft
 /// (P = J·bandwidth, I = P·bandwidth/4) that is updated on every command and about every millisecond of real time while
@@ -31,7 +32,8 @@ namespace RoboDdpg.Emulation.ODrive;
 /// <para>Faults (thread-safe, effective from the next answer): <see cref="DelayReplies"/>, <see cref="GarbleReplies"/>,
 /// <see cref="CorruptReplyChecksums"/>, <see cref="DropReplies"/>, <see cref="FeedbackFault"/>, <see cref="SetAxisError"/>,
 /// <see cref="Disconnect"/> / <see cref="Reconnect"/>. A disconnect closes the master (the slave's reader fails as when a
-/// USB cable is pulled) and drops the axis to idle; a reconnect opens a new pseudo-terminal with a new
+/// USB cable is pulled) and drops the axis to idle (as the ODrive's watchdog does when commands stop; the encoder keeps
+/// its count); a reconnect opens a new pseudo-terminal with a new
 /// <see cref="SlavePath"/>, as a replugged adapter may get a new /dev/ttyACMn: a bus provider that resolves the port name
 /// to <see cref="SlavePath"/> at every open lets a driver find it again.</para>
 /// </remarks>
@@ -50,6 +52,7 @@ public sealed class EmulatedODrive : IDisposable
     private readonly MotorPendulumPlant _plant;
     private readonly EmulatedODriveOptions _options;
     private readonly double _gearRatio;
+    private readonly double _encoderZero;
     private readonly double _velocityGain;
     private readonly double _velocityIntegratorGain;
     private readonly Thread _thread;
@@ -91,6 +94,7 @@ public sealed class EmulatedODrive : IDisposable
         _plant = plant;
         _options = options;
         _gearRatio = options.GearRatio ?? plant.Parameters.GearRatio;
+        _encoderZero = options.EncoderZero ?? plant.Sample().Theta;
         _velocityGain = plant.Parameters.TotalInertia * options.VelocityLoopBandwidth;
         _velocityIntegratorGain = _velocityGain * options.VelocityLoopBandwidth / 4;
         _pty = PseudoTerminal.Open();
@@ -116,6 +120,9 @@ public sealed class EmulatedODrive : IDisposable
 
     /// <summary>Motor turns per output turn used to convert between the plant and the protocol.</summary>
     public double GearRatio => _gearRatio;
+
+    /// <summary>The output-shaft angle (rad) where the emulated encoder reads 0.</summary>
+    public double EncoderZero => _encoderZero;
 
     /// <summary>Counts of commands and answer faults since construction.</summary>
     public EmulatedODriveCounts Counts
@@ -227,8 +234,8 @@ public sealed class EmulatedODrive : IDisposable
     }
 
     /// <summary>
-    /// Pulls the cable: closes the master, so the driver's port fails, and drops the axis to idle (an ODrive powered from
-    /// USB resets; one with a watchdog stops).
+    /// Pulls the cable: closes the master, so the driver's port fails, and drops the axis to idle (as the ODrive's
+    /// watchdog does when commands stop arriving).
     /// </summary>
     public void Disconnect()
     {
@@ -449,7 +456,7 @@ public sealed class EmulatedODrive : IDisposable
             default:
                 var sample = _plant.Sample();
                 var toTurns = _gearRatio / (2 * Math.PI);
-                _lastPositionTurns = sample.Theta * toTurns;
+                _lastPositionTurns = (sample.Theta - _encoderZero) * toTurns;
                 _lastVelocityTurns = sample.Omega * toTurns;
                 return (_lastPositionTurns, _lastVelocityTurns);
         }

@@ -6,8 +6,19 @@ public sealed record EmulatedODriveOptions
     /// <summary>The axis (0 or 1) whose motor drives the plant; the other axis answers but moves nothing.</summary>
     public int Axis { get; init; }
 
-    /// <summary>Motor turns per output turn; null takes the plant's <c>GearRatio</c>.</summary>
+    /// <summary>
+    /// Motor turns per output turn between the ODrive's encoder and the arm: the conversion between the protocol's motor
+    /// units and the plant's output shaft. Null takes the plant's <c>GearRatio</c> (encoder on the motor of a geared
+    /// arm); an emulated robot passes its description's <c>gear_ratio</c>, so driver and emulator agree.
+    /// </summary>
     public double? GearRatio { get; init; }
+
+    /// <summary>
+    /// The output-shaft angle (rad, plant convention: 0 upright) where the encoder reads 0. Null: the plant's angle when
+    /// the emulator starts, as an ODrive's incremental encoder counts from where the shaft was at power-on (a description
+    /// then adds that angle back, e.g. π for an arm hanging down at power-on).
+    /// </summary>
+    public double? EncoderZero { get; init; }
 
     /// <summary>What <c>r vbus_voltage</c> answers, in V.</summary>
     public double BusVoltage { get; init; } = 24.0;
@@ -29,6 +40,7 @@ public sealed record EmulatedODriveOptions
         if (Axis is not (0 or 1)) throw new ArgumentOutOfRangeException(nameof(Axis), Axis, "must be 0 or 1");
         if (GearRatio is { } gear && !(double.IsFinite(gear) && gear > 0))
             throw new ArgumentOutOfRangeException(nameof(GearRatio), gear, "must be finite and > 0");
+        if (EncoderZero is { } zero && !double.IsFinite(zero)) throw new ArgumentOutOfRangeException(nameof(EncoderZero), zero, "must be finite");
         if (!(double.IsFinite(BusVoltage) && BusVoltage >= 0)) throw new ArgumentOutOfRangeException(nameof(BusVoltage), BusVoltage, "must be finite and >= 0");
         if (!(double.IsFinite(VelocityLoopBandwidth) && VelocityLoopBandwidth > 0))
             throw new ArgumentOutOfRangeException(nameof(VelocityLoopBandwidth), VelocityLoopBandwidth, "must be finite and > 0");

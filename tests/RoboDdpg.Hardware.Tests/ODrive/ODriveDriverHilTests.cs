@@ -97,7 +97,7 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
         using var rig = new ODriveRig(ODriveRig.FrictionlessHorizontal, initialTheta: 1.0);
         rig.Driver.Open();
         var (theta0, omega0) = rig.Read();
-        Assert.Equal(1.0, theta0, 1e-6);
+        Assert.Equal(0.0, theta0, 1e-6); // the encoder counts from where the arm was at power-on
         Assert.Equal(0.0, omega0);
 
         rig.Write(torque);
@@ -118,7 +118,7 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
     [Fact]
     public void Feedback_turns_convert_to_output_radians_through_the_gear_ratio()
     {
-        // An uncommon gear ratio, so nothing can pass by assuming 30:1.
+        // An uncommon gear ratio, so nothing can pass by assuming 30:1; the arm hangs (θ = π) at power-on.
         var parameters = new MotorPendulumParameters { GearRatio = 12.5 };
         using var rig = new ODriveRig(parameters);
         rig.Driver.Open();
@@ -128,10 +128,19 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
         var sample = rig.Plant.Sample();
 
         var resolution = TurnsResolution * 2 * Math.PI / 12.5;
-        Assert.Equal(sample.Theta, position, resolution);
+        Assert.Equal(Math.PI, rig.Emulator.EncoderZero);
+        Assert.Equal(sample.Theta - Math.PI, position, resolution);
         Assert.Equal(sample.Omega, velocity, resolution);
-        Assert.Equal(2.0, position, resolution);
+        Assert.Equal(2.0 - Math.PI, position, resolution);
         Assert.Equal(-1.5, velocity, resolution);
+    }
+
+    [Fact]
+    public void Encoder_zero_can_be_placed_at_upright()
+    {
+        using var rig = new ODriveRig(options: new EmulatedODriveOptions { EncoderZero = 0 });
+        rig.Driver.Open();
+        Assert.Equal(Math.PI, rig.Read().Position, 1e-6);
     }
 
     [Fact]
@@ -178,6 +187,36 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Stop_in_velocity_mode_commands_zero_speed()
+    {
+        var settings = new ODriveSettings("ttyACM0", Mode: ODriveCommandMode.Velocity, TimeoutMilliseconds: 1000, GearRatio: 30);
+        using var rig = new ODriveRig(settings: settings);
+        rig.Driver.Open();
+        rig.Write(2.0);
+
+        Assert.True(rig.Driver.Stop());
+
+        Assert.Equal(0, rig.Emulator.InputVelocity);
+        Assert.Equal(1, rig.Emulator.AxisState);
+        Assert.Equal(["v 0 0", "w axis0.requested_state 1", "r axis0.current_state"], rig.Emulator.RecentCommands.TakeLast(3));
+    }
+
+    [Fact]
+    public void Dispose_idles_an_armed_axis()
+    {
+        using var rig = new ODriveRig();
+        rig.Driver.Open();
+        rig.Write(0.3);
+
+        rig.Driver.Dispose();
+
+        Assert.Equal(1, rig.Emulator.AxisState);
+        Assert.Equal(0, rig.Emulator.AppliedTorque);
+        Assert.Equal(1, rig.Emulator.Counts.IdleRequests);
+        Assert.Throws<ObjectDisposedException>(() => rig.Read());
+    }
+
+    [Fact]
     public void Stop_on_a_pulled_cable_reports_false_and_does_not_throw()
     {
         using var rig = new ODriveRig();
@@ -203,7 +242,7 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
         // Open's four property reads, then the late feedback answer: once it is out, the next exchange discards it.
         ODriveRig.WaitUntil(() => rig.Emulator.Counts.Replies == 5, "the late answer went out");
         var (position, _) = rig.Read();
-        Assert.Equal(rig.Plant.Sample().Theta, position, 1e-6);
+        Assert.Equal(rig.ExpectedPosition(), position, 1e-6);
         Assert.Equal(1, rig.Driver.Statistics.Timeouts);
     }
 
@@ -213,7 +252,7 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
         using var rig = new ODriveRig(); // 200 ms timeout
         rig.Driver.Open();
         rig.Emulator.DelayReplies(3, TimeSpan.FromMilliseconds(10));
-        for (var i = 0; i < 3; i++) Assert.Equal(Math.PI, rig.Read().Position, 1e-6);
+        for (var i = 0; i < 3; i++) Assert.Equal(rig.ExpectedPosition(), rig.Read().Position, 1e-6);
         Assert.Equal(3, rig.Emulator.Counts.RepliesDelayed);
         Assert.Equal(0, rig.Driver.Statistics.Timeouts);
     }
@@ -230,7 +269,7 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
         Assert.Contains("answer is not protocol text", e.Message);
         Assert.Contains(@"\xff", e.Message);
 
-        Assert.Equal(Math.PI, rig.Read().Position, 1e-6);
+        Assert.Equal(rig.ExpectedPosition(), rig.Read().Position, 1e-6);
         Assert.Equal(1, rig.Driver.Statistics.ProtocolErrors);
     }
 
@@ -243,7 +282,7 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
 
         Assert.Contains("checksum does not match", Assert.Throws<DeviceProtocolException>(() => rig.Read()).Message);
         Assert.Contains("checksum does not match", Assert.Throws<DeviceProtocolException>(() => rig.Read()).Message);
-        Assert.Equal(Math.PI, rig.Read().Position, 1e-6);
+        Assert.Equal(rig.ExpectedPosition(), rig.Read().Position, 1e-6);
         Assert.Equal(2, rig.Emulator.Counts.ChecksumsCorrupted);
     }
 
@@ -256,7 +295,7 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
         rig.Emulator.DropReplies(1);
 
         Assert.Throws<TimeoutException>(() => rig.Read());
-        Assert.Equal(Math.PI, rig.Read().Position, 1e-6);
+        Assert.Equal(rig.ExpectedPosition(), rig.Read().Position, 1e-6);
         Assert.Equal(1, rig.Emulator.Counts.RepliesDropped);
     }
 
@@ -272,7 +311,7 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
         Assert.Contains("'nan nan'", e.Message);
 
         rig.Emulator.FeedbackFault = ODriveFeedbackFault.None;
-        Assert.Equal(Math.PI, rig.Read().Position, 1e-6);
+        Assert.Equal(rig.ExpectedPosition(), rig.Read().Position, 1e-6);
     }
 
     [Fact]
@@ -307,7 +346,7 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
         Assert.Equal(2, answersBeforeDetection); // the 3rd repeat of the same position is refused
         rig.Emulator.FeedbackFault = ODriveFeedbackFault.None;
         var (moved, speed) = rig.Read();
-        Assert.Equal(rig.Plant.Sample().Theta, moved, 1e-6);
+        Assert.Equal(rig.ExpectedPosition(), moved, 1e-6);
         Assert.Equal(5.0, speed, 1e-5);
     }
 
@@ -329,7 +368,7 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
 
         rig.Emulator.Reconnect();
         var (position, _) = rig.Read();
-        Assert.Equal(rig.Plant.Sample().Theta, position, 1e-6);
+        Assert.Equal(rig.ExpectedPosition(), position, 1e-6);
         Assert.Equal(1, rig.Driver.Statistics.Reconnects);
         Assert.Equal(1, rig.Driver.Statistics.PortLosses);
         Assert.Equal(1, rig.Emulator.AxisState); // reading does not arm the motor…
@@ -394,6 +433,10 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
         Assert.Equal("1*49\r", port.ReadLine());
         port.Write("r axis0.current_state\n");
         Assert.Equal("1\r", port.ReadLine());
+        // Feedback in motor turns from the power-on zero (θ₀ = π), 30:1: (2 − π)·30/2π and −1.5·30/2π, printed as %f.
+        rig.Plant.SetState(2.0, -1.5);
+        port.Write("f 0\n");
+        Assert.Equal("-5.450703 -7.161972\r", port.ReadLine());
         port.Write("x\n");
         Assert.Equal("unknown command\r", port.ReadLine());
         port.Write("c 2 1.0\n");

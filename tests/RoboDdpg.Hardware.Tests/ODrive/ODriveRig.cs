@@ -102,6 +102,9 @@ internal sealed class ODriveRig : IDisposable
         }
     }
 
+    /// <summary>What the driver should report as position now: the plant's angle from the encoder's power-on zero.</summary>
+    public double ExpectedPosition() => Plant.Sample().Theta - Emulator.EncoderZero;
+
     public void Advance(double seconds) => FakeClock.Advance((long)Math.Round(seconds * 1e9));
 
     /// <summary>Polls <paramref name="condition"/> for up to 5 s (never hangs a test).</summary>
