@@ -183,7 +183,7 @@ public sealed class ODriveMotorDriver : IRobotDevice
             catch (IOException e)
             {
                 ClosePort();
-                throw new DeviceException(Name, $"ODrive on {_portPath} did not answer as expected: {e.Message}", e);
+                throw new DeviceException(Name, $"ODrive on {_portPath} did not answer as expected: {WithoutDeviceName(e.Message)}", e);
             }
             catch
             {
@@ -374,7 +374,7 @@ public sealed class ODriveMotorDriver : IRobotDevice
             }
             catch (Exception e) when (IsPortFailure(e) || e is BusUnavailableException or ArgumentException)
             {
-                throw new IOException($"device '{Name}': serial port {_portPath} is still unavailable: {e.Message}", e);
+                throw new IOException($"device '{Name}': cannot reopen the serial port: {e.Message}", e);
             }
             _sessionReady = false;
             _reconnects++;
@@ -609,6 +609,13 @@ public sealed class ODriveMotorDriver : IRobotDevice
             if (star > 0) text = text[..star].TrimEnd((byte)' ');
         }
         return Encoding.ASCII.GetString(text);
+    }
+
+    /// <summary>An inner message without its "device 'name': " prefix, to be quoted inside another device message.</summary>
+    private string WithoutDeviceName(string message)
+    {
+        var prefix = $"device '{Name}': ";
+        return message.StartsWith(prefix, StringComparison.Ordinal) ? message[prefix.Length..] : message;
     }
 
     private static string Printable(ReadOnlySpan<byte> bytes)

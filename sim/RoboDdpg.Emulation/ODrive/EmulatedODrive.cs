@@ -27,7 +27,7 @@ namespace RoboDdpg.Emulation.ODrive;
 /// (P = J·bandwidth, I = P·bandwidth/4) that is updated on every command and about every millisecond of real time while
 /// idle, holding its torque in between. That sample-and-hold loop runs ~8× slower than the ODrive's 8 kHz loop, so the
 /// ODrive's default gains (tuned for 8 kHz) would be unstable here; the emulated loop therefore has its own, slower
-/// gains: it tracks a velocity command with a ~0.1 s settling time instead of the ODrive's few ms. With a
+/// gains (30 rad/s bandwidth by default: a ~30 ms time constant where the ODrive has a few ms). With a
 /// <see cref="Core.Timing.FakeClock"/> the loop advances only when the test advances time.</para>
 /// <para>Faults (thread-safe, effective from the next answer): <see cref="DelayReplies"/>, <see cref="GarbleReplies"/>,
 /// <see cref="CorruptReplyChecksums"/>, <see cref="DropReplies"/>, <see cref="FeedbackFault"/>, <see cref="SetAxisError"/>,
@@ -60,6 +60,7 @@ public sealed class EmulatedODrive : IDisposable
     private readonly object _stateGate = new();
     private readonly AxisRegisters[] _axes = [new(), new()];
     private readonly Queue<string> _recent = new();
+    private readonly ManualResetEventSlim _stopped = new(false);
     private volatile bool _stopping;
     private PseudoTerminal? _pty;
     private string _slavePath;
@@ -268,6 +269,7 @@ public sealed class EmulatedODrive : IDisposable
     {
         if (_stopping) return;
         _stopping = true;
+        _stopped.Set(); // ends a reply delay in progress
         if (Thread.CurrentThread != _thread) _thread.Join(TimeSpan.FromSeconds(2));
         lock (_ptyGate)
         {
@@ -592,7 +594,7 @@ public sealed class EmulatedODrive : IDisposable
             };
         }
         if (drop) return;
-        if (delay > TimeSpan.Zero) Thread.Sleep(delay);
+        if (delay > TimeSpan.Zero && _stopped.Wait(delay)) return;
         byte[] bytes;
         if (garble)
         {

@@ -54,6 +54,19 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Open_on_a_device_answering_garbage_is_a_device_error()
+    {
+        using var rig = new ODriveRig();
+        rig.Emulator.GarbleReplies(3); // every probe attempt
+
+        var e = Assert.Throws<DeviceException>(rig.Driver.Open);
+
+        Assert.StartsWith($"device 'arm_drive': ODrive on {rig.Emulator.SlavePath} did not answer as expected: answer is not protocol text", e.Message);
+        Assert.IsType<DeviceProtocolException>(e.InnerException);
+        Assert.Equal(3, rig.Emulator.Counts.RepliesGarbled);
+    }
+
+    [Fact]
     public void Open_on_a_missing_port_is_a_device_error_naming_it()
     {
         using var dev = new TempDirectory();
@@ -363,7 +376,7 @@ public sealed class ODriveDriverHilTests(ITestOutputHelper output)
         Assert.IsNotType<DeviceProtocolException>(lost);
         Assert.Contains($"serial port {firstPath} lost", lost.Message);
         var stillGone = Assert.Throws<IOException>(() => rig.Read());
-        Assert.Contains("still unavailable", stillGone.Message);
+        Assert.Equal($"device 'arm_drive': cannot reopen the serial port: serial port {firstPath} does not exist", stillGone.Message);
         Assert.Equal(1, rig.Emulator.AxisState); // the ODrive dropped to idle with the link
 
         rig.Emulator.Reconnect();
