@@ -90,7 +90,7 @@ public static class DeviceCatalog
                 new("gear_ratio", Number, "motor turns per output turn, to report the output shaft", 1.0, 1e-6, 1e6),
             ],
             _ => ["position", "velocity"], s => [s.GetString("mode")],
-            static (d, buses) => throw new NotSupportedException($"{d.Type}: driver not built yet")),
+            ODrive.ODriveMotorDriver.Create),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     private static readonly string[] AdcInputs = ["a0", "a1", "a2", "a3"];
