@@ -94,7 +94,7 @@ public sealed class ODriveRobotHilTests(ITestOutputHelper output)
     {
         using var robot = Robot();
         var drive = robot.Emulation.ODrive("/dev/ttyACM0");
-        var feedbackAtFault = 0;
+        var feedbackAtFault = 0L;
         robot.At(FaultTick, () =>
         {
             feedbackAtFault = drive.Counts.Feedback;
