@@ -19,12 +19,13 @@ namespace RoboDdpg.Hardware.Ads1115;
 /// at 860 SPS, 125 ms at 8 SPS. That is longer than a 1 kHz tick even at the fastest rate, hence
 /// <see cref="MayBlock"/> = true: the runtime reads it on its own I/O thread. A conversion that never finishes is
 /// the binding's <see cref="TimeoutException"/> (transient).</para>
-/// <para>The chip has no identity register. Checks: after the conversions of every <see cref="Read"/> (and once in
-/// <see cref="Open"/>) the config register is read back and must equal what the binding wrote, OS bit aside
-/// (mux, range, mode, rate, comparator). A mismatch — 0xFFFF from a bus stuck high, power-on defaults after a reset,
-/// another chip at the address — is a <see cref="DeviceProtocolException"/> in <see cref="Read"/> and a
-/// <see cref="DeviceException"/> in <see cref="Open"/>. A frozen conversion register on a single input cannot be
-/// told from a constant voltage and is reported as read; an input beyond the range reads as the full-scale value.</para>
+/// <para>The chip has no identity register. Checks: after each conversion (and once in <see cref="Open"/>) the config
+/// register is read back and must equal what the binding wrote, OS bit aside (mux, range, mode, rate, comparator):
+/// one more transaction per input. A mismatch — 0xFFFF from a bus stuck high, power-on defaults after a reset, a hung
+/// chip ignoring the new mux, another chip at the address — is a <see cref="DeviceProtocolException"/> in
+/// <see cref="Read"/> and a <see cref="DeviceException"/> in <see cref="Open"/>. A hung chip on a single input (the
+/// mux never changes) cannot be told from a constant voltage and is reported as read; an input beyond the range reads
+/// as the full-scale value.</para>
 /// </remarks>
 public sealed class Ads1115Driver : IRobotDevice
 {
@@ -132,13 +133,13 @@ public sealed class Ads1115Driver : IRobotDevice
         for (var i = 0; i < _mux.Length; i++)
         {
             var raw = adc.ReadRaw(_mux[i], _range, _rate);
+            var (actual, expected) = Config(_mux[i]);
+            if (actual != expected)
+            {
+                throw new DeviceProtocolException(Name,
+                    $"config register reads 0x{actual:x4} after the conversion, expected 0x{expected:x4} (OS bit aside): garbage on the bus, or the chip was reset or ignores writes");
+            }
             readings[i] = adc.RawToVoltage(raw).Volts;
-        }
-        var (actual, expected) = Config(_mux[^1]);
-        if (actual != expected)
-        {
-            throw new DeviceProtocolException(Name,
-                $"config register reads 0x{actual:x4} after the conversion, expected 0x{expected:x4} (OS bit aside): garbage on the bus or the chip was reset");
         }
     }
 
