@@ -17,7 +17,9 @@ namespace RoboDdpg.Hardware.HBridgeMotor;
 /// <remarks>
 /// <see cref="Stop"/> writes the rest state whatever the binding believes it wrote, then reads the PWM duty and
 /// both pins back; it reports false if any is not at rest (a failed or ignored write).
-/// Nothing here can block: a sysfs write and two GPIO line writes per changed duty, a few µs.
+/// Nothing here can block: a sysfs write per changed duty, GPIO line writes only when the direction changes (the
+/// binding rewrites both pins on every speed change; an <see cref="OutputPinsView"/> drops the unchanged ones, which
+/// also keeps the tick free of allocations).
 /// </remarks>
 public sealed class HBridgeMotorDriver : IRobotDevice
 {
@@ -32,6 +34,7 @@ public sealed class HBridgeMotorDriver : IRobotDevice
     private readonly bool _invert;
     private PwmChannel? _pwm;
     private GpioController? _gpio;
+    private OutputPinsView? _pins;
     private DCMotor? _motor;
 
     public HBridgeMotorDriver(DeviceDescription description, IBusProvider buses)
@@ -68,7 +71,8 @@ public sealed class HBridgeMotorDriver : IRobotDevice
         {
             // The Linux channel opens at 50 % duty; the motor starts the channel, so zero it first.
             _pwm.DutyCycle = 0;
-            _motor = DCMotor.Create(_pwm, _in1, _in2, _gpio, shouldDispose: false);
+            _pins = new OutputPinsView(_gpio, _in1, _in2);
+            _motor = DCMotor.Create(_pwm, _in1, _in2, _pins, shouldDispose: false);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
         {
@@ -93,13 +97,13 @@ public sealed class HBridgeMotorDriver : IRobotDevice
 
     public bool Stop()
     {
-        if (_motor is null || _pwm is null || _gpio is null) return false;
+        if (_motor is null || _pwm is null || _gpio is null || _pins is null) return false;
         try
         {
             _motor.Speed = 0;
             _pwm.DutyCycle = 0;
-            _gpio.Write(_in1, PinValue.Low);
-            _gpio.Write(_in2, PinValue.Low);
+            _pins.ForceWrite(_in1, PinValue.Low);
+            _pins.ForceWrite(_in2, PinValue.Low);
             return _pwm.DutyCycle == 0 && _gpio.Read(_in1) == PinValue.Low && _gpio.Read(_in2) == PinValue.Low;
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
@@ -120,11 +124,8 @@ public sealed class HBridgeMotorDriver : IRobotDevice
         _motor = null;
         _pwm?.Dispose();
         _pwm = null;
-        if (_gpio is not null)
-        {
-            if (_gpio.IsPinOpen(_in1)) _gpio.ClosePin(_in1);
-            if (_gpio.IsPinOpen(_in2)) _gpio.ClosePin(_in2);
-        }
+        _pins?.Dispose(); // closes the pins on the shared controller
+        _pins = null;
         _gpio = null;
     }
 }

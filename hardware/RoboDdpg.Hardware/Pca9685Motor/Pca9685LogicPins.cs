@@ -6,30 +6,19 @@ namespace RoboDdpg.Hardware.Pca9685Motor;
 /// <summary>
 /// Two PCA9685 channels used as logic outputs (full-on = high, full-off = low), exposed as GPIO pins numbered by
 /// channel, so the binding's three-pin <c>DCMotor</c> can drive a TB6612 whose IN1/IN2 hang on PCA9685 outputs.
-/// A level already written is not written again (each write costs six I2C transactions); the cache is updated only
-/// after the write succeeded, so a retried write after an I/O error does go out.
+/// Each write is six I2C transactions (the binding's LED register writes); the driver puts an
+/// <see cref="Devices.OutputPinsView"/> in front so unchanged levels are not written again.
 /// </summary>
 internal sealed class Pca9685LogicPins : GpioDriver
 {
     private readonly PwmChannel[] _channels;
     private readonly int[] _pins;
-    private readonly int[] _levels = [-1, -1]; // −1 = not known to be written
+    private readonly int[] _levels = [0, 0];
 
     public Pca9685LogicPins(int firstPin, PwmChannel first, int secondPin, PwmChannel second)
     {
         _pins = [firstPin, secondPin];
         _channels = [first, second];
-    }
-
-    /// <summary>Writes both pins low whatever the cache says (the rest state).</summary>
-    public void ForceLow()
-    {
-        for (var i = 0; i < 2; i++)
-        {
-            _levels[i] = -1;
-            _channels[i].DutyCycle = 0;
-            _levels[i] = 0;
-        }
     }
 
     protected override int PinCount => 16;
@@ -52,14 +41,13 @@ internal sealed class Pca9685LogicPins : GpioDriver
 
     protected override bool IsPinModeSupported(int pinNumber, PinMode mode) => mode == PinMode.Output;
 
+    /// <summary>The level last written (the chip's register is read back by the driver's Stop, not here).</summary>
     protected override PinValue Read(int pinNumber) => _levels[Index(pinNumber)] == 1 ? PinValue.High : PinValue.Low;
 
     protected override void Write(int pinNumber, PinValue value)
     {
         var i = Index(pinNumber);
         var level = value == PinValue.High ? 1 : 0;
-        if (_levels[i] == level) return;
-        _levels[i] = -1;
         _channels[i].DutyCycle = level;
         _levels[i] = level;
     }

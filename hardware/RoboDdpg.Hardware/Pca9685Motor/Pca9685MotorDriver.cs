@@ -20,15 +20,16 @@ namespace RoboDdpg.Hardware.Pca9685Motor;
 /// (MotorHat cannot be used: it opens its own I2C device from connection settings), channels M1..M4 from
 /// <see cref="MotorPinProvider.AdaFruit"/>, and the binding's three-pin <see cref="DCMotor"/>
 /// (<c>DCMotor.Create(speed, directionPin, otherDirectionPin, controller)</c>) with the two direction channels
-/// exposed as GPIO pins (<see cref="Pca9685LogicPins"/>). That motor's positive speed raises its second pin, so IN1 is
-/// passed second, giving the same direction as MotorHat's own motor.</para>
+/// exposed as GPIO pins (<see cref="Pca9685LogicPins"/>, behind an <see cref="OutputPinsView"/> so the pins the
+/// motor rewrites on every speed change are only sent when they change). That motor's positive speed raises its
+/// second pin, so IN1 is passed second, giving the same direction as MotorHat's own motor.</para>
 /// <para>Checks: <see cref="Open"/> reads MODE1 and PRE_SCALE back (the chip has no identity register); a mismatch
 /// means another chip, or none, answers at the address → <see cref="DeviceException"/>. <see cref="Stop"/> reads the
 /// three channels back and reports false unless they are all off (a frozen or absent chip). <see cref="Write"/> does
 /// not read back (it would double the bus traffic of every tick): a chip that silently ignores writes is only
 /// noticed by <see cref="Stop"/>.</para>
 /// <para>Bus cost: a changed duty is 6 I2C transactions (the binding writes each LED register byte-wise and then as a
-/// word), a direction change 6 more per pin; ≈ 0.5 ms at 400 kHz, ≈ 2 ms at 100 kHz — hence not <see cref="MayBlock"/>
+/// word), a direction change 6 more per pin; no allocation unless the direction changes; ≈ 0.5 ms at 400 kHz, ≈ 2 ms at 100 kHz — hence not <see cref="MayBlock"/>
 /// at the usual 100 Hz control rate.</para>
 /// </remarks>
 public sealed class Pca9685MotorDriver : IRobotDevice
@@ -43,8 +44,8 @@ public sealed class Pca9685MotorDriver : IRobotDevice
     private I2cDevice? _i2c;
     private Pca9685? _pca;
     private PwmChannel? _speed;
-    private Pca9685LogicPins? _directionPins;
-    private GpioController? _directionController;
+    private GpioController? _directionChannels;
+    private OutputPinsView? _directionPins;
     private DCMotor? _motor;
 
     public Pca9685MotorDriver(DeviceDescription description, IBusProvider buses)
@@ -91,10 +92,10 @@ public sealed class Pca9685MotorDriver : IRobotDevice
             _pca.SetDutyCycle(Channels.In2Pin, 0);
             Probe();
             _speed = _pca.CreatePwmChannel(Channels.SpeedPin);
-            _directionPins = new Pca9685LogicPins(
-                Channels.In2Pin, _pca.CreatePwmChannel(Channels.In2Pin), Channels.In1Pin, _pca.CreatePwmChannel(Channels.In1Pin));
-            _directionController = new GpioController(_directionPins);
-            _motor = DCMotor.Create(_speed, Channels.In2Pin, Channels.In1Pin, _directionController, shouldDispose: false);
+            _directionChannels = new GpioController(new Pca9685LogicPins(
+                Channels.In2Pin, _pca.CreatePwmChannel(Channels.In2Pin), Channels.In1Pin, _pca.CreatePwmChannel(Channels.In1Pin)));
+            _directionPins = new OutputPinsView(_directionChannels, Channels.In2Pin, Channels.In1Pin);
+            _motor = DCMotor.Create(_speed, Channels.In2Pin, Channels.In1Pin, _directionPins, shouldDispose: false);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {
@@ -124,7 +125,8 @@ public sealed class Pca9685MotorDriver : IRobotDevice
             _motor.Speed = 0;
             // Again, whatever the binding believes it already wrote (a chip reset or a failed write may differ).
             _speed.DutyCycle = 0;
-            _directionPins.ForceLow();
+            _directionPins.ForceWrite(Channels.In1Pin, PinValue.Low);
+            _directionPins.ForceWrite(Channels.In2Pin, PinValue.Low);
             return _pca.GetDutyCycle(Channels.SpeedPin) == 0
                    && _pca.GetDutyCycle(Channels.In1Pin) == 0
                    && _pca.GetDutyCycle(Channels.In2Pin) == 0;
@@ -164,9 +166,10 @@ public sealed class Pca9685MotorDriver : IRobotDevice
         _motor = null;
         _speed?.Dispose();
         _speed = null;
-        _directionController?.Dispose(); // disposes the direction pins and their channels
-        _directionController = null;
+        _directionPins?.Dispose();
         _directionPins = null;
+        _directionChannels?.Dispose(); // disposes the logic pins and their channels
+        _directionChannels = null;
         if (_pca is not null) _pca.Dispose(); // disposes the I2C device
         else _i2c?.Dispose();
         _pca = null;
