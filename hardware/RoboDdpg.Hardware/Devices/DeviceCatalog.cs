@@ -70,8 +70,8 @@ public static class DeviceCatalog
             [
                 Bus,
                 new("address", I2cAddress, "0x68, or 0x69 with AD0 high", 0x68L),
-                new("accel_range_g", Integer, "accelerometer full scale: 2, 4, 8 or 16 g", 16L, 2, 16),
-                new("gyro_range_dps", Integer, "gyroscope full scale: 250, 500, 1000 or 2000 °/s", 2000L, 250, 2000),
+                new("accel_range_g", Integer, "accelerometer full scale: 2, 4, 8 or 16 g", 16L, 2, 16, Check: v => OneOf(v, 2, 4, 8, 16)),
+                new("gyro_range_dps", Integer, "gyroscope full scale: 250, 500, 1000 or 2000 °/s", 2000L, 250, 2000, Check: v => OneOf(v, 250, 500, 1000, 2000)),
             ],
             _ => ["accel_x", "accel_y", "accel_z", "gyro_x", "gyro_y", "gyro_z"], _ => None,
             static (d, buses) => new Mpu6050Driver(d, buses)),
@@ -100,6 +100,9 @@ public static class DeviceCatalog
             _ => ["position", "velocity"], s => [s.GetString("mode")],
             ODrive.ODriveMotorDriver.Create),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
+
+    private static string? OneOf(object value, params long[] allowed) =>
+        Array.IndexOf(allowed, (long)value) >= 0 ? null : $"must be one of {string.Join(", ", allowed)} (got {value})";
 
     private static readonly string[] AdcInputs = ["a0", "a1", "a2", "a3"];
     private static readonly double[] AdcRanges = [6.144, 4.096, 2.048, 1.024, 0.512, 0.256];

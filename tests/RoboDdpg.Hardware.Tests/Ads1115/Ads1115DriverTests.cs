@@ -176,4 +176,15 @@ public sealed class Ads1115DriverTests : IDisposable
         Assert.Equal(0.1, Read(driver)[0], 9);
         Assert.InRange(_clock.NowNanoseconds - before, 30_000_000L, 33_000_000L);
     }
+
+    [Fact]
+    public void The_catalog_builds_this_driver_with_the_channels_it_declares()
+    {
+        var description = TestDevices.Describe("ads1115", ("inputs", "a1,a3"));
+        var type = DeviceCatalog.Types[description.Type];
+        using var device = type.Create(description, _buses);
+        Assert.IsType<Ads1115Driver>(device);
+        Assert.Equal(type.Inputs(description.Settings), device.Inputs);
+        Assert.Equal(type.Outputs(description.Settings), device.Outputs);
+    }
 }

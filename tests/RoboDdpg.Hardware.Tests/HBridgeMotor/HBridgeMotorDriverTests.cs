@@ -177,4 +177,15 @@ public sealed class HBridgeMotorDriverTests : IDisposable
         again.Write([0.3]);
         Assert.Equal(new BridgeOutput(BridgeDrive.Drive, 0.3), _bridge.Output);
     }
+
+    [Fact]
+    public void The_catalog_builds_this_driver_with_the_channels_it_declares()
+    {
+        var description = TestDevices.Describe("hbridge-dc-motor", ("pwm_channel", 1), ("in1_pin", In1), ("in2_pin", In2));
+        var type = DeviceCatalog.Types[description.Type];
+        using var device = type.Create(description, _buses);
+        Assert.IsType<HBridgeMotorDriver>(device);
+        Assert.Equal(type.Inputs(description.Settings), device.Inputs);
+        Assert.Equal(type.Outputs(description.Settings), device.Outputs);
+    }
 }

@@ -203,4 +203,15 @@ public sealed class Mpu6050DriverTests : IDisposable
         var error = Assert.Throws<DeviceException>(() => new Mpu6050Driver(TestDevices.Describe("mpu6050", (setting, value)), _buses));
         Assert.Equal(message, error.Message);
     }
+
+    [Fact]
+    public void The_catalog_builds_this_driver_with_the_channels_it_declares()
+    {
+        var description = TestDevices.Describe("mpu6050");
+        var type = DeviceCatalog.Types[description.Type];
+        using var device = type.Create(description, _buses);
+        Assert.IsType<Mpu6050Driver>(device);
+        Assert.Equal(type.Inputs(description.Settings), device.Inputs);
+        Assert.Equal(type.Outputs(description.Settings), device.Outputs);
+    }
 }

@@ -231,4 +231,15 @@ public sealed class Pca9685MotorDriverTests : IDisposable
         Assert.Equal(1024, _chip.OffCount(8));
         Assert.Equal(2, _chip.Faults.LatencySpikesDelivered);
     }
+
+    [Fact]
+    public void The_catalog_builds_this_driver_with_the_channels_it_declares()
+    {
+        var description = TestDevices.Describe("pca9685-dc-motor", ("motor", 1));
+        var type = DeviceCatalog.Types[description.Type];
+        using var device = type.Create(description, _buses);
+        Assert.IsType<Pca9685MotorDriver>(device);
+        Assert.Equal(type.Inputs(description.Settings), device.Inputs);
+        Assert.Equal(type.Outputs(description.Settings), device.Outputs);
+    }
 }

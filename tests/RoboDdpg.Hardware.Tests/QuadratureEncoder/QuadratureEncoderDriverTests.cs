@@ -178,6 +178,17 @@ public sealed class QuadratureEncoderDriverTests(ITestOutputHelper output) : IDi
         Assert.Equal(0, driver.IllegalTransitions);
     }
 
+    [Fact]
+    public void The_catalog_builds_this_driver_with_the_channels_it_declares()
+    {
+        var description = TestDevices.Describe("quadrature-encoder", ("pin_a", A), ("pin_b", B), ("counts_per_revolution", Cpr));
+        var type = DeviceCatalog.Types[description.Type];
+        using var device = type.Create(description, _buses);
+        Assert.IsType<QuadratureEncoderDriver>(device);
+        Assert.Equal(type.Inputs(description.Settings), device.Inputs);
+        Assert.Equal(type.Outputs(description.Settings), device.Outputs);
+    }
+
     private sealed class NoBuses : Buses.IBusProvider
     {
         public System.Device.I2c.I2cDevice OpenI2c(int busId, int address) => throw new NotSupportedException();
