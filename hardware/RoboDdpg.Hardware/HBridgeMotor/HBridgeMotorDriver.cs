@@ -95,19 +95,32 @@ public sealed class HBridgeMotorDriver : IRobotDevice
         motor.Speed = _invert ? -duty : duty;
     }
 
+    /// <summary>Why the last <see cref="Stop"/> could not confirm the rest state; null after a confirmed stop.</summary>
+    public string? LastStopProblem { get; private set; }
+
     public bool Stop()
     {
-        if (_motor is null || _pwm is null || _gpio is null || _pins is null) return false;
+        if (_motor is null || _pwm is null || _gpio is null || _pins is null)
+        {
+            LastStopProblem = "not open";
+            return false;
+        }
         try
         {
             _motor.Speed = 0;
             _pwm.DutyCycle = 0;
             _pins.ForceWrite(_in1, PinValue.Low);
             _pins.ForceWrite(_in2, PinValue.Low);
-            return _pwm.DutyCycle == 0 && _gpio.Read(_in1) == PinValue.Low && _gpio.Read(_in2) == PinValue.Low;
+            var duty = _pwm.DutyCycle;
+            var (in1, in2) = (_gpio.Read(_in1), _gpio.Read(_in2));
+            LastStopProblem = duty == 0 && in1 == PinValue.Low && in2 == PinValue.Low
+                ? null
+                : $"reads back PWM duty {duty:0.###}, IN1 {in1}, IN2 {in2} after writing the rest state";
+            return LastStopProblem is null;
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {
+            LastStopProblem = e.Message;
             return false;
         }
     }

@@ -117,9 +117,16 @@ public sealed class Pca9685MotorDriver : IRobotDevice
         motor.Speed = _invert ? -duty : duty;
     }
 
+    /// <summary>Why the last <see cref="Stop"/> could not confirm the rest state; null after a confirmed stop.</summary>
+    public string? LastStopProblem { get; private set; }
+
     public bool Stop()
     {
-        if (_motor is null || _pca is null || _speed is null || _directionPins is null) return false;
+        if (_motor is null || _pca is null || _speed is null || _directionPins is null)
+        {
+            LastStopProblem = "not open";
+            return false;
+        }
         try
         {
             _motor.Speed = 0;
@@ -127,12 +134,21 @@ public sealed class Pca9685MotorDriver : IRobotDevice
             _speed.DutyCycle = 0;
             _directionPins.ForceWrite(Channels.In1Pin, PinValue.Low);
             _directionPins.ForceWrite(Channels.In2Pin, PinValue.Low);
-            return _pca.GetDutyCycle(Channels.SpeedPin) == 0
-                   && _pca.GetDutyCycle(Channels.In1Pin) == 0
-                   && _pca.GetDutyCycle(Channels.In2Pin) == 0;
+            foreach (var channel in (ReadOnlySpan<int>)[Channels.SpeedPin, Channels.In1Pin, Channels.In2Pin])
+            {
+                var duty = _pca.GetDutyCycle(channel);
+                if (duty != 0)
+                {
+                    LastStopProblem = $"PCA9685 channel {channel} reads back duty {duty:0.###} after writing 0: the chip ignores writes";
+                    return false;
+                }
+            }
+            LastStopProblem = null;
+            return true;
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {
+            LastStopProblem = e.Message;
             return false;
         }
     }

@@ -144,6 +144,7 @@ public sealed class HBridgeMotorDriverTests : IDisposable
         driver.Write([0.7]);
         _pwm.Frozen = true;
         Assert.False(driver.Stop()); // the pins went low (coast), but the PWM still reads 0.7
+        Assert.Equal("reads back PWM duty 0.7, IN1 Low, IN2 Low after writing the rest state", driver.LastStopProblem);
         Assert.Equal(0.7, _pwm.DutyCycle);
         _pwm.Frozen = false;
         Assert.True(driver.Stop());

@@ -203,9 +203,11 @@ public sealed class Pca9685MotorDriverTests : IDisposable
         driver.Write([-0.5]); // acknowledged, ignored: the write path cannot tell
         Assert.Equal(new BridgeOutput(BridgeDrive.Drive, 0.5), _hat.Output);
         Assert.False(driver.Stop());
+        Assert.Equal("PCA9685 channel 8 reads back duty 0.5 after writing 0: the chip ignores writes", driver.LastStopProblem);
         Assert.Equal(new BridgeOutput(BridgeDrive.Drive, 0.5), _hat.Output);
         _chip.Faults.Frozen = false;
         Assert.True(driver.Stop());
+        Assert.Null(driver.LastStopProblem);
         Assert.Equal(BridgeOutput.Coast, _hat.Output);
     }
 
