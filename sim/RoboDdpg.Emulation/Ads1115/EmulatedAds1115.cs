@@ -77,11 +77,16 @@ public sealed class EmulatedAds1115 : EmulatedI2cDevice
     private long _conversions;
 
     public EmulatedAds1115(MotorPendulumPlant plant, IMonotonicClock clock, EmulatedAds1115Options? options = null)
-        : base((options ?? new()).BusId, (options ?? new()).Address, clock, (options ?? new()).Timing)
+        : this(plant, clock, options ?? new EmulatedAds1115Options(), defaulted: true)
+    {
+    }
+
+    private EmulatedAds1115(MotorPendulumPlant plant, IMonotonicClock clock, EmulatedAds1115Options options, bool defaulted)
+        : base(options.BusId, options.Address, clock, options.Timing)
     {
         ArgumentNullException.ThrowIfNull(plant);
         _plant = plant;
-        _options = options ?? new();
+        _options = options;
         _noise = new Random(_options.Seed);
     }
 

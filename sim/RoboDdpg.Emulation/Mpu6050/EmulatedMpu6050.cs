@@ -71,12 +71,17 @@ public sealed class EmulatedMpu6050 : EmulatedI2cDevice
     private volatile byte _whoAmI = 0x68;
 
     public EmulatedMpu6050(MotorPendulumPlant plant, IMonotonicClock clock, EmulatedMpu6050Options? options = null)
-        : base((options ?? new()).BusId, (options ?? new()).Address, clock, (options ?? new()).Timing)
+        : this(plant, clock, options ?? new EmulatedMpu6050Options(), defaulted: true)
+    {
+    }
+
+    private EmulatedMpu6050(MotorPendulumPlant plant, IMonotonicClock clock, EmulatedMpu6050Options options, bool defaulted)
+        : base(options.BusId, options.Address, clock, options.Timing)
     {
         ArgumentNullException.ThrowIfNull(plant);
         _plant = plant;
-        _options = options ?? new();
-        if (!(_options.MountRadius >= 0)) throw new ArgumentOutOfRangeException(nameof(options), "MountRadius must be ≥ 0");
+        _options = options;
+        if (!(options.MountRadius >= 0)) throw new ArgumentOutOfRangeException(nameof(options), "MountRadius must be ≥ 0");
         _noise = new Random(_options.Seed);
         _startNanoseconds = clock.NowNanoseconds;
         PowerOnReset();
