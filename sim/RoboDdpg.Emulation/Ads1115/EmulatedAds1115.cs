@@ -81,6 +81,7 @@ public sealed class EmulatedAds1115 : EmulatedI2cDevice
     {
     }
 
+    // 'defaulted' only tells this constructor (options resolved) apart from the public one.
     private EmulatedAds1115(MotorPendulumPlant plant, IMonotonicClock clock, EmulatedAds1115Options options, bool defaulted)
         : base(options.BusId, options.Address, clock, options.Timing)
     {

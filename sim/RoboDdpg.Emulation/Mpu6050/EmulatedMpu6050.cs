@@ -75,6 +75,7 @@ public sealed class EmulatedMpu6050 : EmulatedI2cDevice
     {
     }
 
+    // 'defaulted' only tells this constructor (options resolved) apart from the public one.
     private EmulatedMpu6050(MotorPendulumPlant plant, IMonotonicClock clock, EmulatedMpu6050Options options, bool defaulted)
         : base(options.BusId, options.Address, clock, options.Timing)
     {
