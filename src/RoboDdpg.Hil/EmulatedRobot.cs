@@ -2,6 +2,7 @@ using System.Device.Gpio;
 using System.Device.I2c;
 using System.Device.Pwm;
 using RoboDdpg.Core.Timing;
+using RoboDdpg.Emulation.ODrive;
 using RoboDdpg.Emulation.Plants;
 using RoboDdpg.Hardware.Buses;
 using RoboDdpg.Hardware.Description;
@@ -19,7 +20,7 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
 {
     private readonly Dictionary<(int Bus, int Address), I2cDevice> _i2c = [];
     private readonly Dictionary<(int Chip, int Channel), PwmChannel> _pwm = [];
-    private readonly Dictionary<string, string> _serial = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, EmulatedODrive> _serial = new(StringComparer.Ordinal);
     private readonly List<IDisposable> _owned = [];
     private GpioController? _gpio = null;
 
@@ -61,10 +62,14 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
             ? pwm
             : throw new BusUnavailableException($"emulated PWM chip {chip} channel {channel} is not wired");
 
+    // Resolved on every (re)open: after a simulated disconnect the pseudo-terminal has a new path.
     public string ResolveSerialPort(string port) =>
-        _serial.TryGetValue(port, out var path)
-            ? path
+        _serial.TryGetValue(port, out var odrive)
+            ? odrive.SlavePath
             : throw new BusUnavailableException($"emulated serial port {port} is not wired");
+
+    /// <summary>The emulated ODrive behind a described serial port (fault injection, counters).</summary>
+    public EmulatedODrive ODrive(string port) => _serial[port];
 
     public void Dispose()
     {
@@ -75,8 +80,18 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
 
     private void AddDevice(DeviceDescription device, IMonotonicClock clock)
     {
+        var settings = device.Settings;
         switch (device.Type)
         {
+            case "odrive":
+                var odrive = new EmulatedODrive(Plant, new EmulatedODriveOptions
+                {
+                    Axis = settings.GetInt("axis"),
+                    GearRatio = settings.GetDouble("gear_ratio"),
+                });
+                _owned.Add(odrive);
+                _serial[settings.GetString("port")] = odrive;
+                break;
             default:
                 throw new EmulationException($"{device.Location}: device '{device.Name}' of type {device.Type} has no emulator");
         }
