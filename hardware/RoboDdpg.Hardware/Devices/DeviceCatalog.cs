@@ -38,6 +38,7 @@ public static class DeviceCatalog
                 new("motor", Integer, "motor terminal M1..M4 on the HAT", null, 1, 4),
                 new("pwm_frequency", Number, "PWM frequency in Hz (1526 is the PCA9685's highest)", 1526.0, 24, 1526),
                 new("invert", Flag, "swap the motor's direction", false),
+                new("brake_at_zero", Flag, "duty 0 shorts the motor (TB6612 short brake, as the twins model duty 0); false: it coasts", true),
             ],
             _ => None, _ => ["duty"],
             static (d, buses) => new Pca9685MotorDriver(d, buses)),

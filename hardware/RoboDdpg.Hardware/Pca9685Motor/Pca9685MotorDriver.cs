@@ -41,6 +41,7 @@ public sealed class Pca9685MotorDriver : IRobotDevice
     private readonly int _address;
     private readonly double _frequency;
     private readonly bool _invert;
+    private readonly bool _brakeAtZero;
     private I2cDevice? _i2c;
     private Pca9685? _pca;
     private PwmChannel? _speed;
@@ -60,6 +61,7 @@ public sealed class Pca9685MotorDriver : IRobotDevice
         Motor = s.GetInt("motor");
         _frequency = s.GetDouble("pwm_frequency");
         _invert = s.GetBool("invert");
+        _brakeAtZero = s.GetBool("brake_at_zero");
         if (Motor is < 1 or > 4) throw new DeviceException(Name, $"motor must be 1..4 (terminal M1..M4), not {Motor}");
         Channels = MotorPinProvider.AdaFruit.GetPinsForMotor(Motor);
     }
@@ -115,6 +117,12 @@ public sealed class Pca9685MotorDriver : IRobotDevice
         var duty = commands[0];
         duty = double.IsFinite(duty) ? Math.Clamp(duty, -1, 1) : 0;
         motor.Speed = _invert ? -duty : duty;
+        if (duty == 0 && _brakeAtZero)
+        {
+            // TB6612 short brake (IN1 = IN2 = high): the motor's own back-EMF damps the arm, as duty 0 does in the twin.
+            _directionPins!.Write(Channels.In1Pin, PinValue.High);
+            _directionPins.Write(Channels.In2Pin, PinValue.High);
+        }
     }
 
     /// <summary>Why the last <see cref="Stop"/> could not confirm the rest state; null after a confirmed stop.</summary>
