@@ -5,6 +5,7 @@ using RoboDdpg.Core.Timing;
 using RoboDdpg.Emulation.Ads1115;
 using RoboDdpg.Emulation.Gpio;
 using RoboDdpg.Emulation.HBridge;
+using RoboDdpg.Emulation.I2c;
 using RoboDdpg.Emulation.Mpu6050;
 using RoboDdpg.Emulation.ODrive;
 using RoboDdpg.Emulation.Pca9685;
@@ -29,27 +30,31 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
     private readonly List<IDisposable> _owned = [];
     private readonly Dictionary<string, object> _byName = new(StringComparer.Ordinal);
     private readonly IMonotonicClock _clock;
+    private readonly EmulatedBusTiming _busTiming;
     private EmulatedGpioDriver? _gpioDriver;
     private GpioController? _gpio;
 
-    private EmulatedRobot(MotorPendulumPlant plant, IMonotonicClock clock)
+    private EmulatedRobot(MotorPendulumPlant plant, IMonotonicClock clock, EmulatedBusTiming busTiming)
     {
         Plant = plant;
         _clock = clock;
+        _busTiming = busTiming;
     }
 
     /// <summary>The physics every emulated device reads and drives.</summary>
     public MotorPendulumPlant Plant { get; }
 
     /// <exception cref="EmulationException">The description has no emulation section, names an unknown twin, or a device without an emulator.</exception>
-    public static EmulatedRobot Create(RobotDescription description, IMonotonicClock clock)
+    /// <param name="busTiming">How long I2C transactions take: a 400 kHz bus by default; <see cref="EmulatedBusTiming.Instant"/>
+    /// makes every device access happen at one instant of a fake clock (deterministic tests).</param>
+    public static EmulatedRobot Create(RobotDescription description, IMonotonicClock clock, EmulatedBusTiming? busTiming = null)
     {
         var emulation = description.Emulation
                         ?? throw new EmulationException($"{description.SourceFile}: no 'emulation' section: --emulate needs a twin to drive the emulated devices");
         if (emulation.Twin != MotorPendulumEnvironment.Name)
             throw new EmulationException($"{emulation.Location}: emulation twin '{emulation.Twin}' has no device emulation (known: {MotorPendulumEnvironment.Name}; twins: {string.Join(", ", EnvironmentRegistry.Names)})");
         var parameters = emulation.ParametersFile is { } file ? MotorPendulumParameters.Load(file) : new MotorPendulumParameters();
-        var robot = new EmulatedRobot(new MotorPendulumPlant(parameters, clock), clock);
+        var robot = new EmulatedRobot(new MotorPendulumPlant(parameters, clock), clock, busTiming ?? EmulatedBusTiming.FastMode);
         try
         {
             foreach (var device in description.Devices) robot.AddDevice(device);
@@ -114,7 +119,7 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
                 var key = (settings.GetInt("bus"), settings.GetInt("address"));
                 if (!_i2c.TryGetValue(key, out var chip))
                 {
-                    chip = new EmulatedPca9685(_clock, key.Item1, key.Item2);
+                    chip = new EmulatedPca9685(_clock, key.Item1, key.Item2, _busTiming);
                     _i2c[key] = chip;
                 }
                 var hat = new EmulatedMotorHat((EmulatedPca9685)chip, settings.GetInt("motor"), Plant);
@@ -138,7 +143,7 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
             case "mpu6050":
             {
                 var key = (settings.GetInt("bus"), settings.GetInt("address"));
-                var imu = new EmulatedMpu6050(Plant, _clock, new EmulatedMpu6050Options { BusId = key.Item1, Address = key.Item2 });
+                var imu = new EmulatedMpu6050(Plant, _clock, new EmulatedMpu6050Options { BusId = key.Item1, Address = key.Item2, Timing = _busTiming });
                 _i2c[key] = imu;
                 emulator = imu;
                 break;
@@ -146,7 +151,7 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
             case "ads1115":
             {
                 var key = (settings.GetInt("bus"), settings.GetInt("address"));
-                var adc = new EmulatedAds1115(Plant, _clock, new EmulatedAds1115Options { BusId = key.Item1, Address = key.Item2 });
+                var adc = new EmulatedAds1115(Plant, _clock, new EmulatedAds1115Options { BusId = key.Item1, Address = key.Item2, Timing = _busTiming });
                 _i2c[key] = adc;
                 emulator = adc;
                 break;

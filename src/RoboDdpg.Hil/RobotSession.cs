@@ -38,12 +38,14 @@ public sealed class RobotSession : IDisposable
         return Open(description, emulate, clock);
     }
 
-    public static RobotSession Open(RobotDescription description, bool emulate, IMonotonicClock? clock = null)
+    /// <param name="busTiming">With <paramref name="emulate"/>: the emulated I2C bus speed (default 400 kHz).</param>
+    public static RobotSession Open(RobotDescription description, bool emulate, IMonotonicClock? clock = null,
+        Emulation.I2c.EmulatedBusTiming? busTiming = null)
     {
         clock ??= new MonotonicClock();
         if (emulate)
         {
-            var emulation = EmulatedRobot.Create(description, clock);
+            var emulation = EmulatedRobot.Create(description, clock, busTiming);
             return new RobotSession(description, new HardwareEnvironment(description, emulation, clock), emulation, emulation);
         }
         var buses = new LinuxBusProvider();

@@ -48,6 +48,7 @@ internal sealed class DevicePort : IDisposable
     private long _exchanges, _failed, _retries, _openings;
     private string? _lastError;
     private bool _hasCommands;
+    private bool _lastWriteFailed;
 
     public DevicePort(IRobotDevice device, FaultPolicy policy, IMonotonicClock clock)
     {
@@ -108,6 +109,9 @@ internal sealed class DevicePort : IDisposable
     public Span<double> Commands => _commands;
 
     public bool HasInputs => _readings.Length > 0;
+
+    /// <summary>The last write failed: what the actuator is doing now is unknown.</summary>
+    public bool LastWriteFailed => Volatile.Read(ref _lastWriteFailed);
 
     public bool HasOutputs => _commands.Length > 0;
 
@@ -255,9 +259,11 @@ internal sealed class DevicePort : IDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Fail(e);
+            Volatile.Write(ref _lastWriteFailed, true);
             return false;
         }
         Succeed();
+        Volatile.Write(ref _lastWriteFailed, false);
         return true;
     }
 

@@ -17,7 +17,8 @@ namespace RoboDdpg.Hardware.Robot;
 /// <remarks>
 /// Faults: each device's I/O runs through its Polly pipeline (in-tick retries, circuit breaker). A failed read leaves
 /// the last good value in place and ages it; an observation entry older than its <c>max_age_ticks</c> makes the
-/// reading stale, which the safety layer's watchdog turns into the safe action after its configured ticks. A device
+/// reading stale, and so does an actuator whose last write failed; the safety layer's watchdog turns stale readings
+/// into the safe action after its configured ticks. A device
 /// with no successful exchange for <see cref="FaultPolicy.GiveUpAfterSeconds"/> is reported as a fault: the loop then
 /// engages the emergency stop (safe action, learning halted) and the run ends with a report.
 /// </remarks>
@@ -163,6 +164,11 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant
         foreach (var (port, _, entry) in _observation)
         {
             if (port.AgeTicks(tick) > entry.MaxAgeTicks) fresh = false;
+        }
+        // An actuator whose last command did not go through is in an unknown state: as unsafe as a blind sensor.
+        foreach (var port in _ports)
+        {
+            if (port.LastWriteFailed) fresh = false;
         }
         if (!fresh) Interlocked.Increment(ref _staleReadings);
         FillObservation(observation);

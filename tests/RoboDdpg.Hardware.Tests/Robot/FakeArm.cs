@@ -17,6 +17,7 @@ internal sealed class FakeArm(string name = "arm", bool mayBlock = false) : IRob
     public bool FailAllReads;
     public bool ReturnNaN;
     public int ReadDelayMilliseconds;
+    public bool FailWrites;
     public int Reads;
     public int Stops;
     public bool Disposed;
@@ -49,6 +50,7 @@ internal sealed class FakeArm(string name = "arm", bool mayBlock = false) : IRob
     {
         lock (_gate)
         {
+            if (FailWrites) throw new IOException("NACK on write");
             Written.Add(commands[0]);
             Angle += commands[0] * 0.1;
             Velocity = commands[0];

@@ -187,6 +187,22 @@ public sealed class HardwareEnvironmentTests
     }
 
     [Fact]
+    public void A_failed_actuator_write_makes_the_next_reading_stale_until_a_write_succeeds()
+    {
+        var arm = new FakeArm();
+        using var env = Build(arm, FakeArm.Describe(new FaultPolicy(Retries: 1)));
+        var obs = new float[3];
+        env.Reset(null, obs);
+        arm.FailWrites = true;
+        env.Write([0.5f]);
+        Assert.False(env.Read(obs).Fresh); // the sensor answers, but the motor's command is unknown
+        arm.FailWrites = false;
+        env.Write([0f]);
+        Assert.True(env.Read(obs).Fresh);
+        Assert.Equal(1, env.Health[0].FailedExchanges);
+    }
+
+    [Fact]
     public void A_non_finite_reading_is_a_failed_read()
     {
         var arm = new FakeArm();
