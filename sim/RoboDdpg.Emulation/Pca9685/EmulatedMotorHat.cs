@@ -41,6 +41,9 @@ public sealed class EmulatedMotorHat : IDisposable
         chip.OutputsChanged += _onOutputs;
     }
 
+    /// <summary>The PCA9685 this terminal is wired to (fault injection on its bus).</summary>
+    public EmulatedPca9685 Chip => _chip;
+
     /// <summary>Motor terminal M1..M4.</summary>
     public int Motor { get; }
 

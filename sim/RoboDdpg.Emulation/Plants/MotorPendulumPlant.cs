@@ -28,9 +28,10 @@ public sealed class MotorPendulumPlant
     private readonly IMonotonicClock _clock;
     private readonly long _startNanoseconds;
     private readonly double _maxSubstep;
-    private readonly double _latencySeconds;
-    private readonly Queue<(double At, bool Torque, double Value)> _pending = new();
-    private double _time;
+    private readonly long _latencyNanoseconds;
+    private readonly Queue<(long At, bool Torque, double Value)> _pending = new();
+    // Integer nanoseconds, so that a 10 ms interval integrates as exactly 0.01 s (1e7 / 1e9), as the twin's step does.
+    private long _timeNanoseconds;
     private bool _torqueMode;
     private double _command; // duty in [−1, 1] or torque in N·m
 
@@ -41,7 +42,7 @@ public sealed class MotorPendulumPlant
         _clock = clock;
         _startNanoseconds = clock.NowNanoseconds;
         _maxSubstep = parameters.ControlPeriod / parameters.IntegrationSubsteps;
-        _latencySeconds = parameters.LatencyTicks * parameters.ControlPeriod;
+        _latencyNanoseconds = (long)Math.Round(parameters.LatencyTicks * parameters.ControlPeriod * 1e9);
         _dynamics.SetState(initialTheta, 0, 0);
     }
 
@@ -78,14 +79,14 @@ public sealed class MotorPendulumPlant
         lock (_gate)
         {
             AdvanceToNow();
-            if (_latencySeconds > 0) _pending.Enqueue((_time + _latencySeconds, torque, value));
+            if (_latencyNanoseconds > 0) _pending.Enqueue((_timeNanoseconds + _latencyNanoseconds, torque, value));
             else (_torqueMode, _command) = (torque, value);
         }
     }
 
     private void AdvanceToNow()
     {
-        var target = (_clock.NowNanoseconds - _startNanoseconds) * 1e-9;
+        var target = _clock.NowNanoseconds - _startNanoseconds;
         // Commands delayed by the latency take effect at their own instant, not at the next access.
         while (_pending.TryPeek(out var next) && next.At <= target)
         {
@@ -96,17 +97,17 @@ public sealed class MotorPendulumPlant
         Integrate(target);
     }
 
-    private void Integrate(double until)
+    private void Integrate(long until)
     {
-        var duration = until - _time;
-        if (duration <= 0) return;
+        if (until <= _timeNanoseconds) return;
+        var duration = (until - _timeNanoseconds) / 1e9;
         var substeps = (int)Math.Ceiling(duration / _maxSubstep - 1e-9);
         if (substeps < 1) substeps = 1;
         if (_torqueMode) _dynamics.IntegrateTorque(_command, duration, substeps);
         else _dynamics.Integrate(_command * _dynamics.Parameters.SupplyVoltage, duration, substeps);
-        _time = until;
+        _timeNanoseconds = until;
     }
 
-    private PlantSample Snapshot() => new(_time, _dynamics.Theta, _dynamics.Omega, _dynamics.Current,
+    private PlantSample Snapshot() => new(_timeNanoseconds / 1e9, _dynamics.Theta, _dynamics.Omega, _dynamics.Current,
         _torqueMode ? 0 : _command * _dynamics.Parameters.SupplyVoltage);
 }

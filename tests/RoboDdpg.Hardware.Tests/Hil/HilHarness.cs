@@ -28,13 +28,22 @@ internal sealed class HilHarness : IRealtimePlant
 
     /// <param name="descriptionJson">The description's text (tests may edit it); null reads <paramref name="descriptionPath"/>.</param>
     /// <param name="descriptionPath">Where the description lives (relative files such as the twin parameters resolve from there).</param>
-    public HilHarness(string descriptionPath, string? descriptionJson = null, Func<RobotDescription, RobotDescription>? adjust = null)
+    /// <param name="clock">A <see cref="FakeClock"/> makes the run deterministic: instant I2C, encoder edges pumped at each
+    /// tick, the loop paced by a fake waiter; null runs in real time on a 400 kHz emulated bus.</param>
+    public HilHarness(string descriptionPath, string? descriptionJson = null, Func<RobotDescription, RobotDescription>? adjust = null,
+        FakeClock? clock = null)
     {
         var description = RobotDescriptionLoader.Parse(descriptionJson ?? File.ReadAllText(descriptionPath), descriptionPath);
         if (adjust is not null) description = adjust(description);
-        Session = RobotSession.Open(description, emulate: true);
+        _clock = clock;
+        Session = RobotSession.Open(description, emulate: true, clock, clock is null ? null : RoboDdpg.Emulation.I2c.EmulatedBusTiming.Instant);
         _inner = Session.Environment;
     }
+
+    private readonly FakeClock? _clock;
+
+    /// <summary>Called after every write with the tick number (e.g. to record what the emulated bridge applied).</summary>
+    public Action<int>? AfterWrite { get; set; }
 
     public RobotSession Session { get; }
     public EmulatedRobot Emulation => Session.Emulation!;
@@ -47,17 +56,21 @@ internal sealed class HilHarness : IRealtimePlant
     public void At(int tick, Action action) => _hooks[tick] = action;
 
     /// <summary>Runs the real-time loop for <paramref name="ticks"/> ticks with a constant-output policy u = bound·tanh(bias).</summary>
-    public void Run(int ticks, float bias, int watchdogTicks = 3, double rateHz = 100)
+    public void Run(int ticks, float bias, int watchdogTicks = 3, double rateHz = 100) =>
+        Run(ticks, new DenseLayer(Spec.ObservationSize, 1, new float[Spec.ObservationSize], [bias]), watchdogTicks, rateHz);
+
+    /// <summary>Runs the real-time loop with a one-layer policy u = bound·tanh(W·obs + b).</summary>
+    public void Run(int ticks, DenseLayer layer, int watchdogTicks = 3, double rateHz = 100)
     {
         this.Start();
         var spec = Spec;
-        var layer = new DenseLayer(spec.ObservationSize, 1, new float[spec.ObservationSize], [bias]);
         var policy = new MlpPolicy([layer], [.. spec.Action.Low], [.. spec.Action.High]);
         Replay = new ReplayBuffer(100_000, spec.ObservationSize, spec.ActionSize);
         var exchange = new PolicySnapshotExchange(policy, policy.Clone);
         Control = new ControlLoop(this, exchange, null, new SafetyLayer(spec, new SafetyOptions { WatchdogTicks = watchdogTicks }), Replay,
             new ControlLoopOptions { Seed = 7 });
-        using var loop = new RealtimeLoop(Control, new RealtimeLoopOptions { RateHz = rateHz, WarmupTicks = 0 });
+        var options = new RealtimeLoopOptions { RateHz = rateHz, WarmupTicks = 0 };
+        using var loop = _clock is null ? new RealtimeLoop(Control, options) : new RealtimeLoop(Control, options, _clock, new FakeWaiter(_clock));
         loop.RunTicks(ticks);
     }
 
@@ -124,11 +137,13 @@ internal sealed class HilHarness : IRealtimePlant
     {
         _inner.Write(action);
         _log.Add(new TickRecord(_tick, _lastFresh, _lastObservation, action.ToArray()));
+        AfterWrite?.Invoke(_tick);
     }
 
     private void BeginTick()
     {
         _tick++;
+        if (_clock is not null) Emulation.GpioDriver?.Pump(); // encoder edges up to this instant
         if (_hooks.Remove(_tick, out var hook)) hook();
     }
 
