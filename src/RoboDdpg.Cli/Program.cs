@@ -15,6 +15,8 @@ var root = new RootCommand("roboddpg: DDPG continuous control for robots, in sim
     TwinCheckCommand.Create(),
     RunCommand.Create(),
     BenchCommand.Create(),
+    TraceCommand.Create(),
+    FitCommand.Create(),
 };
 
 // Redirected output (logs, CI, pipes) gets whole lines instead of Spectre's 80-column wrapping.

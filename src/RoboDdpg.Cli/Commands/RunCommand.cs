@@ -43,10 +43,11 @@ internal static class RunCommand
         var watchdog = OptionFactory.AtLeast("--watchdog-ticks", "safety: ticks without a fresh observation before the safe action", new SafetyOptions().WatchdogTicks, 1);
         var estopFile = OptionFactory.Create<string?>("--estop-file", "e-stop input: while this file exists the loop writes the safe action; learning stops until the next run", null);
         var plain = OptionFactory.Create("--no-progress", "plain status lines instead of the live table", false);
+        var recordTrace = OptionFactory.Create<string?>("--record-trace", "record every episode as a trace CSV (start state, actions, outputs; twin-check and fit read it), kept on Ctrl+C", null);
 
         var command = new Command("run", "run the real-time control loop on a twin, optionally learning online")
         {
-            env, hz, learn, policy, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain,
+            env, hz, learn, policy, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain, recordTrace,
         };
         pacing.AddTo(command);
         command.SetAction(parse =>
@@ -56,7 +57,14 @@ internal static class RunCommand
             var learning = parse.GetValue(learn);
             if (policyPath is null && !learning) throw new CliError("run needs --policy FILE, --learn, or both");
 
-            using var environment = EnvironmentRegistry.Create(envName).Start();
+            using var plant = EnvironmentRegistry.Create(envName).Start();
+            // With --record-trace the loop steps the plant through a recorder; the trace is completed after the loop stops.
+            using var recorder = parse.GetValue(recordTrace) is { } tracePath
+                ? plant is RoboDdpg.Core.Traces.ITraceRecordable recordable
+                    ? new TraceRecording(recordable, TraceFiles.Create(tracePath, recordable.TraceSchema, "--record-trace"))
+                    : throw new CliError($"environment '{envName}' cannot record traces")
+                : null;
+            var environment = recorder?.Environment ?? plant;
             var spec = environment.Spec;
             var rate = parse.GetValue(hz) is > 0 and var r ? r : 1.0 / spec.ControlPeriodSeconds;
 
@@ -83,9 +91,25 @@ internal static class RunCommand
             var runSeed = parse.GetValue(seed);
             using var session = new Session(envName, environment, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
                 parse.GetValue(estopFile));
-            return session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
+            var exitCode = session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
+            if (recorder is not null)
+            {
+                recorder.Writer.Complete();
+                AnsiConsole.MarkupLineInterpolated($"wrote [blue]{recorder.Writer.Path}[/]: {recorder.Writer.Cases} cases, {recorder.Writer.Steps} steps");
+            }
+            return exitCode;
         });
         return command;
+    }
+
+    /// <summary>A plant wrapped so that the loop's episodes go to a trace file; disposing completes the file.</summary>
+    private sealed class TraceRecording(RoboDdpg.Core.Traces.ITraceRecordable plant, RoboDdpg.Core.Traces.TraceWriter writer) : IDisposable
+    {
+        public RoboDdpg.Core.Traces.TraceWriter Writer { get; } = writer;
+
+        public IEnvironment Environment { get; } = new RoboDdpg.Core.Traces.TraceRecordingEnvironment(plant, writer);
+
+        public void Dispose() => Writer.Dispose();
     }
 
     /// <summary>One run: loop, optional learner, status display, outputs.</summary>
