@@ -22,7 +22,7 @@ internal sealed class PerturbEvaluation
 
     private readonly Option<string?> _perturb = OptionFactory.Create<string?>("--perturb",
         $"evaluate on perturbed plants (motor-pendulum), e.g. mass=0.8..1.2,kt=0.8..1.2,latency=+1; knobs: {string.Join(", ", PlantKnobs.ShortNames)}, or a parameter-file name", null);
-    private readonly Option<int> _grid = OptionFactory.AtLeast("--grid", "with --perturb: points per range of the grid (latency ranges take every whole tick)", 3, 1);
+    private readonly Option<int> _grid = OptionFactory.AtLeast("--grid", "with --perturb: points per range of the grid (latency ranges take every whole tick); with --samples: heat-map bins per axis", 3, 1);
     private readonly Option<int> _samples = OptionFactory.AtLeast("--samples", "with --perturb: this many random plants instead of a grid (0: grid)", 0, 0);
     private readonly Option<ulong> _sampleSeed = OptionFactory.Create("--perturb-seed", "with --samples: seed of the random plants", 1UL);
     private readonly Option<string?> _out = OptionFactory.Create<string?>("--out", "with --perturb: folder for perturbation.csv and perturbation-heatmap.png (default: runs/perturb-<env>-<time>)", null);
@@ -60,8 +60,6 @@ internal sealed class PerturbEvaluation
         }
 
         var samples = parse.GetValue(_samples);
-        if (samples > 0 && parse.GetResult(_grid) is { Implicit: false })
-            throw new CliError("--grid and --samples exclude each other: a grid, or a random sample");
         var sampled = samples > 0;
         var (x, y) = HeatmapAxes(spec, parse.GetValue(_axes));
 

@@ -54,6 +54,8 @@ internal static class PerturbationHeatmap
         map.Colormap = new ScottPlot.Colormaps.Viridis();
         var bar = plot.Add.ColorBar(map);
         bar.Label = "mean return";
+        var present = means.Cast<double>().Where(double.IsFinite).ToArray();
+        double low = present.Min(), high = present.Max();
         for (var r = 0; r < rows; r++)
         {
             for (var c = 0; c < columns; c++)
@@ -61,7 +63,9 @@ internal static class PerturbationHeatmap
                 if (counts[r, c] == 0) continue;
                 var text = plot.Add.Text(means[r, c].ToString("F1", CultureInfo.InvariantCulture), c, r);
                 text.LabelAlignment = ScottPlot.Alignment.MiddleCenter;
-                text.LabelFontColor = ScottPlot.Colors.White;
+                // Viridis runs from dark blue to yellow: dark text on the bright upper part, white on the rest.
+                var bright = high > low && (means[r, c] - low) / (high - low) > 0.6;
+                text.LabelFontColor = bright ? ScottPlot.Colors.Black : ScottPlot.Colors.White;
                 text.LabelFontSize = 14;
             }
         }
@@ -81,11 +85,16 @@ internal static class PerturbationHeatmap
 
         var shown = new HashSet<int> { x };
         if (y is { } shownY) shown.Add(shownY);
-        var others = spec.Axes.Where((_, i) => !shown.Contains(i) && spec.Axes[i].IsRange).Select(a => a.Name).ToArray();
+        var others = spec.Axes.Where((a, i) => !shown.Contains(i) && a.IsRange).Select(a => a.Name).ToArray();
         var nominal = report.NominalResult.Mean.ToString("F1", CultureInfo.InvariantCulture);
-        var how = sampled ? "each cell: mean of the samples in its bins" : "each cell: one plant";
-        if (others.Length > 0) how = sampled ? $"each cell: mean over its samples (other axes: {string.Join(", ", others)})" : $"each cell: mean over {string.Join(", ", others)}";
-        plot.Title($"{environment}: mean return on perturbed plants (nominal {nominal}); {how}");
+        var how = (sampled, others.Length > 0) switch
+        {
+            (false, false) => "each cell: one plant",
+            (false, true) => $"each cell: mean over {string.Join(", ", others)}",
+            (true, false) => "each cell: mean of the random plants in its bin",
+            (true, true) => $"each cell: mean of the random plants in its bin, over {string.Join(", ", others)}",
+        };
+        plot.Title($"{environment}: mean return (nominal {nominal})\n{how}");
         plot.Axes.SetLimits(-0.5, columns - 0.5, -0.5, rows - 0.5);
 
         var bytes = plot.GetImageBytes(Math.Max(700, 140 * columns + 260), Math.Max(450, 110 * rows + 200), ScottPlot.ImageFormat.Png);
@@ -105,5 +114,5 @@ internal static class PerturbationHeatmap
 
     private static string AxisTitle(PerturbationAxis axis, bool sampled) => axis.IsLatency
         ? "latency: ticks added"
-        : $"{axis.Name}: factor ({axis.Knob!.Description}){(sampled ? ", bin centres" : "")}";
+        : $"{axis.Name} factor{(sampled ? " (bin centres)" : "")}";
 }
