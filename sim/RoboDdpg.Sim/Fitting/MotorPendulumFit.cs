@@ -17,6 +17,9 @@ public sealed record MotorPendulumFitOptions
     /// <summary>Steps per simulated window (<see cref="MotorPendulumTraceModel"/>); 0 = whole cases.</summary>
     public int Horizon { get; init; } = 20;
 
+    /// <summary>What the trace's <c>thdot</c> holds: exact speed (twins, the default) or an encoder finite difference.</summary>
+    public VelocityOutput VelocityOutput { get; init; } = VelocityOutput.Exact;
+
     /// <summary>Weight of θ̇ residuals, in seconds.</summary>
     public double VelocityWeight { get; init; } = 0.1;
 
@@ -62,6 +65,11 @@ public sealed record MotorPendulumFitResult(
 /// Kt and the masses leaves a nearly flat direction (the only pin left is the small rotor inertia); fitting m and
 /// m_r separately, or Kt and Ke separately, is not possible from these outputs, which is why the knobs scale them together.
 /// Latency stays at the start file's whole number of ticks.</para>
+/// <para>Viscous friction is the weak one: b only adds to the back-EMF damping N²·Kt·Ke/R (about 180× larger at the
+/// defaults), and fitted together with Kt it frees the damping from Kt, so the overall scale is then pinned by the rotor
+/// inertia alone (about 10 % of J at the defaults). Exact twin traces still give exact values; on measured data
+/// (quantized encoder, finite-difference speed) the fit can slide along that direction to a wrong but well-fitting
+/// plant, so there fit <c>mass,length,kt,coulomb</c> and hold b.</para>
 /// </remarks>
 public static class MotorPendulumFit
 {
@@ -100,7 +108,7 @@ public static class MotorPendulumFit
         if (!(options.VelocityWeight >= 0) || !double.IsFinite(options.VelocityWeight))
             throw new ArgumentException($"velocity weight must be finite and >= 0 (got {options.VelocityWeight})");
         var knobs = ResolveKnobs(options.Knobs, start);
-        var model = new MotorPendulumTraceModel(trace);
+        var model = new MotorPendulumTraceModel(trace) { VelocityOutput = options.VelocityOutput };
 
         MotorPendulumParameters At(double[] logFactors)
         {

@@ -3,6 +3,16 @@ using RoboDdpg.Sim.Traces;
 
 namespace RoboDdpg.Sim.Fitting;
 
+/// <summary>What a trace's velocity column measures.</summary>
+public enum VelocityOutput
+{
+    /// <summary>θ̇ at the end of the step (what twins record).</summary>
+    Exact,
+
+    /// <summary>(θ after − θ before) / control period: an encoder's finite difference, as many drives report it.</summary>
+    FiniteDifference,
+}
+
 /// <summary>Errors of simulating a whole trace (each case from its recorded start state): per output column and overall.</summary>
 /// <param name="RmsError">Root mean square over every step and the three columns cos, sin, thdot.</param>
 /// <param name="MaxAbsError">Largest absolute error of cos, sin or thdot (what twin-check reports, without the reward).</param>
@@ -21,6 +31,10 @@ public sealed record RolloutError(double RmsError, double MaxAbsError, double Rm
 /// pendulum amplifies differences exponentially, and Coulomb friction's stick/slip switching makes long-rollout costs
 /// rugged, while over short windows the cost is close to quadratic in the parameters. Horizon 0 simulates whole cases.
 /// </para>
+/// <para>With <see cref="VelocityOutput.FiniteDifference"/> the simulated θ̇ output is the angle change over the tick
+/// divided by the period, as an encoder-based drive reports it, and windows restart from the speed extrapolated to the
+/// end of the tick (1.5·v[t] − 0.5·v[t−1]); comparing such data with the exact speed biases the fit (the mean speed
+/// over a tick lags the speed at its end by half a tick).</para>
 /// <para>Residuals per step: cos and sin differences, and the θ̇ difference times a weight in seconds (0.1 s: an error of
 /// 1 rad/s counts as much as 0.1 rad of angle).</para>
 /// </remarks>
@@ -40,6 +54,9 @@ public sealed class MotorPendulumTraceModel
     }
 
     public Trace Trace { get; }
+
+    /// <summary>What the trace's <c>thdot</c> column holds: the exact speed (twins) or the angle change over the tick.</summary>
+    public VelocityOutput VelocityOutput { get; init; } = VelocityOutput.Exact;
 
     /// <summary>Steps in all cases.</summary>
     public int Steps { get; }
@@ -81,12 +98,16 @@ public sealed class MotorPendulumTraceModel
                 else if (t % window == 0)
                 {
                     // The current is not recorded: keep the simulated one (it forgets its past within a tick).
-                    dynamics.SetState(Math.Atan2(c.Sin[t - 1], c.Cos[t - 1]), c.ThetaDot[t - 1], dynamics.Current);
+                    dynamics.SetState(Math.Atan2(c.Sin[t - 1], c.Cos[t - 1]), SpeedAfter(c, t - 1), dynamics.Current);
                 }
+                var thetaBefore = dynamics.Theta;
                 dynamics.Integrate(c.Applied(t, parameters.LatencyTicks) * parameters.SupplyVoltage);
                 residuals[at++] = Math.Cos(dynamics.Theta) - c.Cos[t];
                 residuals[at++] = Math.Sin(dynamics.Theta) - c.Sin[t];
-                residuals[at++] = velocityWeight * (dynamics.Omega - c.ThetaDot[t]);
+                var velocity = VelocityOutput == VelocityOutput.Exact
+                    ? dynamics.Omega
+                    : (dynamics.Theta - thetaBefore) / parameters.ControlPeriod;
+                residuals[at++] = velocityWeight * (velocity - c.ThetaDot[t]);
             }
         }
         foreach (var value in residuals)
@@ -112,6 +133,13 @@ public sealed class MotorPendulumTraceModel
         return new RolloutError(Math.Sqrt(sum / residuals.Length), max,
             Math.Sqrt(columns[0] / Steps), Math.Sqrt(columns[1] / Steps), Math.Sqrt(columns[2] / Steps));
     }
+
+    /// <summary>
+    /// The speed at the end of step <paramref name="t"/>: the recorded one, or for finite differences (the mean speed
+    /// over the tick, half a tick late) the linear extrapolation 1.5·v[t] − 0.5·v[t−1] to the end of the tick.
+    /// </summary>
+    private double SpeedAfter(Case c, int t) =>
+        VelocityOutput == VelocityOutput.Exact || t == 0 ? c.ThetaDot[t] : 1.5 * c.ThetaDot[t] - 0.5 * c.ThetaDot[t - 1];
 
     private sealed class Case
     {

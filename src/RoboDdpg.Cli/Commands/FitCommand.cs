@@ -29,11 +29,13 @@ internal static class FitCommand
         var horizon = OptionFactory.AtLeast("--horizon", "steps per simulated window, restarted from the recorded state (0: whole cases)", defaults.Horizon, 0);
         var velocityWeight = OptionFactory.InRange("--velocity-weight", "weight of θ̇ errors in seconds against cos/sin errors", defaults.VelocityWeight, 0, 1e6);
         var iterations = OptionFactory.AtLeast("--max-iterations", "Levenberg–Marquardt iterations at most", defaults.MaxIterations, 1);
+        var velocity = OptionFactory.Create("--velocity", "what the trace's thdot holds: exact (twins) or finite-difference (encoder angle change per tick, as many drives report)", "exact");
+        velocity.AcceptOnlyFromAmong("exact", "finite-difference");
         var json = OptionFactory.Create("--json", "print one JSON object instead of text", false);
 
         var command = new Command("fit", "estimate a twin's physical parameters from a recorded trace")
         {
-            env, trace, start, output, fit, horizon, velocityWeight, iterations, json,
+            env, trace, start, output, fit, horizon, velocityWeight, velocity, iterations, json,
         };
         command.SetAction(parse =>
         {
@@ -51,6 +53,7 @@ internal static class FitCommand
                 Horizon = parse.GetValue(horizon),
                 VelocityWeight = parse.GetValue(velocityWeight),
                 MaxIterations = parse.GetValue(iterations),
+                VelocityOutput = parse.GetValue(velocity) == "finite-difference" ? VelocityOutput.FiniteDifference : VelocityOutput.Exact,
             };
             try
             {
@@ -85,7 +88,7 @@ internal static class FitCommand
         var table = new Table().Border(TableBorder.Rounded).AddColumn("parameter")
             .AddColumn(new TableColumn("start").RightAligned()).AddColumn(new TableColumn("fitted").RightAligned()).AddColumn(new TableColumn("change").RightAligned());
         foreach (var v in result.Values)
-            table.AddRow(Markup.Escape(v.Parameter), G(v.Start), G(v.Fitted), Markup.Escape(((v.Ratio - 1) * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + "%"));
+            table.AddRow(Markup.Escape(v.Parameter), G6(v.Start), G6(v.Fitted), Markup.Escape(((v.Ratio - 1) * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + "%"));
         AnsiConsole.Write(table);
         var solver = result.Solver;
         AnsiConsole.MarkupLineInterpolated($"{trace.Cases.Count} cases, {trace.StepCount} steps; {solver.Iterations} iterations, {solver.Evaluations} simulations, {solver.StopReason}");
@@ -112,6 +115,7 @@ internal static class FitCommand
             ["steps"] = result.TwinCheckBefore.Steps,
             ["fit"] = result.Knobs.Select(k => k.Name).ToArray(),
             ["horizon"] = options.Horizon,
+            ["velocity"] = options.VelocityOutput == VelocityOutput.Exact ? "exact" : "finite-difference",
             ["parameters"] = result.Values.Select(v => new Dictionary<string, object?> { ["name"] = v.Parameter, ["start"] = v.Start, ["fitted"] = v.Fitted, ["ratio"] = v.Ratio }).ToArray(),
             ["twin_check_before"] = Check(result.TwinCheckBefore),
             ["twin_check_after"] = Check(result.TwinCheckAfter),
@@ -126,6 +130,8 @@ internal static class FitCommand
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     private static string G(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
+
+    private static string G6(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
 
     private static string Ratio(double before, double after)
     {

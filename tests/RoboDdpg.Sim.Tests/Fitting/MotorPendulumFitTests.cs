@@ -120,6 +120,65 @@ public sealed class MotorPendulumFitTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal([1.3, 0.85], result.Factors, (a, b) => Math.Abs(a - b) < 1e-4);
     }
 
+    /// <summary>
+    /// What a drive with an encoder would record: angles quantized to <paramref name="countsPerRevolution"/> and the speed
+    /// as the angle change over the tick, from the exact trace of a twin.
+    /// </summary>
+    private Trace AsEncoderTrace(Trace exact, double countsPerRevolution, double period)
+    {
+        var path = Path.Combine(_temp.Path, $"encoder-{Guid.NewGuid():N}.csv");
+        var count = 2 * Math.PI / countsPerRevolution;
+        using (var writer = new TraceWriter(path, MotorPendulumEnvironment.Schema))
+        {
+            foreach (var c in exact.Cases)
+            {
+                writer.BeginCase(c.InitialState);
+                var angle = c.InitialState[0];
+                var previous = Math.Floor(angle / count) * count;
+                foreach (var step in c.Steps)
+                {
+                    var wrapped = Math.Atan2(step.Outputs[1], step.Outputs[0]);
+                    angle = wrapped + 2 * Math.PI * Math.Round((angle - wrapped) / (2 * Math.PI)); // unwrap
+                    var measured = Math.Floor(angle / count) * count;
+                    writer.WriteStep(step.Action, [Math.Cos(measured), Math.Sin(measured), (measured - previous) / period], step.Reward);
+                    previous = measured;
+                }
+            }
+        }
+        return TraceReader.Read(path, MotorPendulumEnvironment.Schema);
+    }
+
+    [Fact]
+    public void Finite_difference_speeds_from_a_2048_count_encoder_fit_mass_length_and_kt_within_2_percent()
+    {
+        var perturbed = Defaults with
+        {
+            ArmMass = Defaults.ArmMass * 1.15, ArmLength = Defaults.ArmLength * 0.9,
+            TorqueConstant = Defaults.TorqueConstant * 0.85, BackEmfConstant = Defaults.BackEmfConstant * 0.85,
+            CoulombFriction = Defaults.CoulombFriction * 1.5,
+        };
+        var exact = Record(perturbed, steps: 2000, episodeSteps: 200, seed: 1);
+        var encoder = AsEncoderTrace(exact, 2048, Defaults.ControlPeriod);
+        var knobs = new[] { "mass", "length", "kt", "coulomb" }; // viscous friction held: see the class remarks
+
+        var fd = MotorPendulumFit.Run(encoder, Defaults, new MotorPendulumFitOptions { Knobs = knobs, VelocityOutput = VelocityOutput.FiniteDifference });
+        Log(fd);
+        AssertClose(perturbed.ArmMass, fd.Fitted.ArmMass, 0.02);
+        AssertClose(perturbed.ArmLength, fd.Fitted.ArmLength, 0.02);
+        AssertClose(perturbed.TorqueConstant, fd.Fitted.TorqueConstant, 0.02);
+        AssertClose(perturbed.CoulombFriction, fd.Fitted.CoulombFriction, 0.15);
+
+        // Against the plant's exact behaviour the fitted twin is far closer than the defaults, and closer than a fit
+        // that takes the finite differences for exact speeds.
+        var naive = MotorPendulumFit.Run(encoder, Defaults, new MotorPendulumFitOptions { Knobs = knobs });
+        var before = MotorPendulumFit.TwinCheckOn(exact, Defaults).MaxAbsError;
+        var after = MotorPendulumFit.TwinCheckOn(exact, fd.Fitted).MaxAbsError;
+        var afterNaive = MotorPendulumFit.TwinCheckOn(exact, naive.Fitted).MaxAbsError;
+        output.WriteLine($"exact-trace twin-check: defaults {before:G4}, finite-difference fit {after:G4}, naive fit {afterNaive:G4}");
+        Assert.True(before >= 5 * after, $"{before} -> {after}");
+        Assert.True(after < afterNaive, $"finite-difference fit {after}, naive {afterNaive}");
+    }
+
     [Theory]
     [InlineData(new[] { "mass", "weight" }, "unknown parameter 'weight' (known: mass, length, kt,")]
     [InlineData(new[] { "mass", "mass" }, "'mass' is named twice")]
