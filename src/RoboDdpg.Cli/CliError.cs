@@ -13,6 +13,9 @@ public static class ExitCodes
     /// <summary>Bad input: arguments, files, configuration.</summary>
     public const int BadInput = 2;
 
+    /// <summary>A robot's device stayed broken: the run stopped in the safe action after saving everything.</summary>
+    public const int DeviceFault = 3;
+
     /// <summary>Interrupted by Ctrl+C after saving what was done.</summary>
     public const int Interrupted = 130;
 

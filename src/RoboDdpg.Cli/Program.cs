@@ -14,6 +14,7 @@ var root = new RootCommand("roboddpg: DDPG continuous control for robots, in sim
     ExportCommand.Create(),
     TwinCheckCommand.Create(),
     RunCommand.Create(),
+    RunCommand.CreateHil(),
     BenchCommand.Create(),
     TraceCommand.Create(),
     FitCommand.Create(),
@@ -49,6 +50,9 @@ catch (Exception e)
 static bool IsUserError(Exception e) => e is CliError or PolicyFormatException or CheckpointFormatException
     or OutputDirectoryException or TraceFormatException or UnknownEnvironmentException or LearnerDivergedException
     // Setup problems said in one line too: SCHED_FIFO without the privilege, a bad twin parameter file.
-    or RoboDdpg.Core.Timing.RealtimeSchedulingException or RoboDdpg.Sim.ConfigFileException;
+    or RoboDdpg.Core.Timing.RealtimeSchedulingException or RoboDdpg.Sim.ConfigFileException
+    // A robot that cannot be set up: bad description, absent bus or device, nothing to emulate it with.
+    or RoboDdpg.Hardware.Description.RobotDescriptionException or RoboDdpg.Hardware.Devices.DeviceException
+    or RoboDdpg.Hardware.Buses.BusUnavailableException or RoboDdpg.Hil.EmulationException;
 
 static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();

@@ -39,8 +39,33 @@ public sealed class RunCommandTests
         Assert.Equal(ticks + 50, summary.RootElement.GetProperty("env_steps").GetInt64());
     }
 
+    [Fact]
+    public void Run_fine_tunes_from_a_pretrained_actor_and_critic()
+    {
+        using var dir = new TempDirectory();
+        var trained = Path.Combine(dir.Path, "trained");
+        var train = Cli.Run("train", "--env", "pendulum", "--steps", "300", "--warmup", "100", "--hidden", "16,16", "--batch-size", "32",
+            "--eval-interval", "0", "--eval-episodes", "1", "--out", trained, "--no-progress");
+        Assert.True(train.ExitCode == 0, train.Stderr + train.Stdout);
+
+        var run = Path.Combine(dir.Path, "tuned");
+        var result = Cli.Run("run", "--env", "pendulum", "--hz", "200", "--learn", "--pretrained", trained, "--seconds", "2",
+            "--warmup", "50", "--out", run, "--no-progress");
+        Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
+        Assert.Contains("hidden 16,16", result.Stdout); // the networks are the checkpoint's, not the default 256,256
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "run.json")));
+        Assert.True(json.RootElement.GetProperty("learner_updates").GetInt64() > 0);
+
+        var both = Cli.Run("run", "--env", "pendulum", "--learn", "--pretrained", trained, "--policy", Path.Combine(trained, "policy.rdpolicy"));
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("without --policy", both.Stderr);
+    }
+
     [Theory]
     [InlineData(new[] { "run", "--env", "pendulum" }, "run needs --policy FILE, --learn, or both")]
+    [InlineData(new[] { "run", "--emulate", "--learn" }, "--emulate needs --robot FILE")]
+    [InlineData(new[] { "hil", "--learn" }, "--robot")]
+    [InlineData(new[] { "run", "--learn", "--pretrained", "/nonexistent" }, "/nonexistent: checkpoint not found")]
     [InlineData(new[] { "run", "--hz", "-3", "--learn" }, "--hz must be in [0, 10000], got -3")]
     [InlineData(new[] { "run", "--policy", "/nonexistent.rdpolicy" }, "/nonexistent.rdpolicy: policy file not found")]
     [InlineData(new[] { "run", "--learn", "--wait", "nap" }, "nap")]

@@ -21,9 +21,17 @@ public enum DeviceSettingKind
 }
 
 /// <summary>One setting a device type accepts. A setting without a default is required.</summary>
+/// <param name="Min">Inclusive lower bound of a numeric setting.</param>
+/// <param name="Max">Inclusive upper bound of a numeric setting.</param>
+/// <param name="Choices">The accepted values of a text setting.</param>
+/// <param name="Check">
+/// A further check of a value the file gives (after kind, range and choices): returns what is wrong, phrased to follow
+/// the setting's name (e.g. "must be one of …"), or null when the value is fine. Gets the stored value (long, double,
+/// bool or string, as <see cref="DeviceSettings"/> holds it).
+/// </param>
 public sealed record DeviceSettingSpec(
     string Name, DeviceSettingKind Kind, string Description, object? Default = null, double? Min = null, double? Max = null,
-    IReadOnlyList<string>? Choices = null)
+    IReadOnlyList<string>? Choices = null, Func<object, string?>? Check = null)
 {
     public bool Required => Default is null;
 }

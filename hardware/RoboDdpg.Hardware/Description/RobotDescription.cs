@@ -8,7 +8,9 @@ public sealed record SourceLocation(string File, int Line)
 
 /// <summary>
 /// A robot as its description file states it: devices, how readings form the observation, how actions become device
-/// commands, the safe action, the control rate, the task's reward and termination, and the fault policy.
+/// commands, the safe action, the control rate, the task's reward and termination, the fault policy, and how long the
+/// robot settles under the safe action between episodes (a pendulum arm comes to hang still: the next swing-up starts
+/// from rest, as the twin's episodes do).
 /// Produced only by <see cref="RobotDescriptionLoader"/>, which validates everything.
 /// </summary>
 public sealed record RobotDescription(
@@ -23,8 +25,12 @@ public sealed record RobotDescription(
     IReadOnlyList<RewardTerm> Reward,
     IReadOnlyList<TerminationCondition> Termination,
     FaultPolicy Faults,
-    EmulationDescription? Emulation)
+    EmulationDescription? Emulation,
+    double SettleSeconds = 0)
 {
+    /// <summary>Control ticks of safe action between episodes (<see cref="SettleSeconds"/> at the control rate).</summary>
+    public int SettleTicks => (int)Math.Round(SettleSeconds * ControlRateHz);
+
     public double ControlPeriodSeconds => 1.0 / ControlRateHz;
 }
 
@@ -43,15 +49,17 @@ public enum SignalTransform
     /// <summary>value · scale + offset.</summary>
     None,
 
-    /// <summary>cos(value): for angles, a continuous encoding without the 2π wrap.</summary>
+    /// <summary>cos(value · scale + offset): for angles, a continuous encoding without the 2π wrap.</summary>
     Cos,
 
-    /// <summary>sin(value).</summary>
+    /// <summary>sin(value · scale + offset).</summary>
     Sin,
 }
 
 /// <summary>
-/// One observation entry: <c>transform(signal)·scale + offset</c>, expected within [low, high]. A reading older than
+/// One observation entry: <c>x = signal·scale + offset</c>, then <c>cos(x)</c> or <c>sin(x)</c> when
+/// <paramref name="Transform"/> says so (so scale and offset calibrate the angle before the encoding, e.g. an offset of
+/// π turns "0 = hanging down" into "0 = upright"); expected within [low, high]. A reading older than
 /// <paramref name="MaxAgeTicks"/> control ticks (its device has not delivered a fresh value) marks the observation stale.
 /// </summary>
 public sealed record ObservationEntry(
@@ -67,18 +75,24 @@ public sealed record ActionEntry(
     SourceLocation Location);
 
 /// <summary>
-/// A reward term: <c>weight · (x − target)²</c> where x is a device signal (wrapped to (−π, π] when
-/// <paramref name="WrapAngle"/>) or an action entry; the reward is the sum of the terms, evaluated on the readings the
-/// action was chosen from and the action applied (as the twins do).
+/// A reward term: <c>weight · d²</c> with <c>d = x − target</c>, where x is the raw device signal or the action entry's
+/// policy value (before its scale/offset); for an angle signal with <paramref name="WrapAngle"/>, d is wrapped to
+/// (−π, π] after subtracting the target. The reward is the sum of the terms, evaluated on the readings the action was
+/// chosen from and the action applied (as the twins do). Exactly one of <paramref name="Signal"/> and
+/// <paramref name="Action"/> is set.
 /// </summary>
 public sealed record RewardTerm(SignalRef? Signal, string? Action, double Target, double Weight, bool WrapAngle, SourceLocation Location);
 
-/// <summary>The episode terminates (true termination, no bootstrap) when the signal leaves [below, above].</summary>
+/// <summary>
+/// The episode terminates (true termination, no bootstrap) when the raw signal goes below <paramref name="Below"/> or
+/// above <paramref name="Above"/> (at least one is set).
+/// </summary>
 public sealed record TerminationCondition(SignalRef Signal, double? Below, double? Above, SourceLocation Location);
 
 /// <summary>
-/// How device faults are handled. Retries must fit in the tick: <c>Retries·RetryDelay</c> plus the I/O time is
-/// checked against the control period at load.
+/// How device faults are handled. Retries must fit in the tick: <see cref="WorstCaseIoMicroseconds"/> (every attempt
+/// allowed <see cref="AttemptAllowanceMicroseconds"/>, plus the pauses between them) is checked against the control
+/// period at load.
 /// </summary>
 /// <param name="Retries">Immediate retries of a transient I/O error within one tick.</param>
 /// <param name="RetryDelayMicroseconds">Pause between retries.</param>
@@ -92,7 +106,14 @@ public sealed record FaultPolicy(
     int BreakAfterFailures = 5,
     double BreakSeconds = 0.5,
     int SafeAfterTicks = 3,
-    double GiveUpAfterSeconds = 5.0);
+    double GiveUpAfterSeconds = 5.0)
+{
+    /// <summary>Time one I/O attempt is budgeted in the tick check (a short I2C transfer or GPIO read).</summary>
+    public const int AttemptAllowanceMicroseconds = 100;
+
+    /// <summary>The longest one tick's I/O on a device may take: (retries + 1) attempts plus the pauses between them.</summary>
+    public int WorstCaseIoMicroseconds => (Retries + 1) * AttemptAllowanceMicroseconds + Retries * RetryDelayMicroseconds;
+}
 
 /// <summary>
 /// What <c>hil --emulate</c> runs this robot's devices against: a twin name (e.g. "motor-pendulum"), an optional

@@ -31,7 +31,7 @@ public static class DeviceCatalog
                 Bus,
                 new("address", I2cAddress, "PCA9685 address", 0x60L),
                 new("motor", Integer, "motor terminal M1..M4 on the HAT", null, 1, 4),
-                new("pwm_frequency", Number, "PWM frequency in Hz", 1600.0, 24, 1526),
+                new("pwm_frequency", Number, "PWM frequency in Hz (1526 is the PCA9685's highest)", 1526.0, 24, 1526),
                 new("invert", Flag, "swap the motor's direction", false),
             ],
             _ => None, _ => ["duty"],
@@ -72,8 +72,8 @@ public static class DeviceCatalog
             [
                 Bus,
                 new("address", I2cAddress, "0x48..0x4B by the ADDR pin", 0x48L),
-                new("inputs", Text, "single-ended inputs used, e.g. \"a0,a1\"", "a0"),
-                new("range_volts", Number, "full-scale range: 6.144, 4.096, 2.048, 1.024, 0.512 or 0.256", 4.096),
+                new("inputs", Text, "single-ended inputs used, e.g. \"a0,a1\"", "a0", Check: AdcInputsProblem),
+                new("range_volts", Number, "full-scale range: 6.144, 4.096, 2.048, 1.024, 0.512 or 0.256", 4.096, Check: AdcRangeProblem),
                 new("samples_per_second", Integer, "data rate: 8..860", 860L, 8, 860),
             ],
             s => s.GetString("inputs").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), _ => None,
@@ -90,6 +90,23 @@ public static class DeviceCatalog
                 new("gear_ratio", Number, "motor turns per output turn, to report the output shaft", 1.0, 1e-6, 1e6),
             ],
             _ => ["position", "velocity"], s => [s.GetString("mode")],
-            static (d, buses) => throw new NotSupportedException($"{d.Type}: driver not built yet")),
+            ODrive.ODriveMotorDriver.Create),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
+
+    private static readonly string[] AdcInputs = ["a0", "a1", "a2", "a3"];
+    private static readonly double[] AdcRanges = [6.144, 4.096, 2.048, 1.024, 0.512, 0.256];
+
+    private static string? AdcInputsProblem(object value)
+    {
+        var items = ((string)value).Split(',', StringSplitOptions.TrimEntries);
+        var ok = items.Length > 0;
+        for (var i = 0; ok && i < items.Length; i++)
+            ok = Array.IndexOf(AdcInputs, items[i]) >= 0 && Array.IndexOf(items, items[i]) == i;
+        return ok ? null : $"must list distinct inputs among a0, a1, a2, a3 separated by commas (got '{value}')";
+    }
+
+    private static string? AdcRangeProblem(object value) =>
+        AdcRanges.Any(r => Math.Abs(r - (double)value) < 1e-9)
+            ? null
+            : $"must be one of {string.Join(", ", AdcRanges.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture)))} (got {((double)value).ToString(System.Globalization.CultureInfo.InvariantCulture)})";
 }

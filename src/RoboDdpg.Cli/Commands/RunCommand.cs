@@ -9,27 +9,34 @@ using RoboDdpg.Core.Policy;
 using RoboDdpg.Core.Runtime;
 using RoboDdpg.Core.Safety;
 using RoboDdpg.Core.Timing;
+using RoboDdpg.Hardware.Robot;
 using RoboDdpg.Learning;
 using RoboDdpg.Learning.Online;
 using RoboDdpg.Learning.Training;
-using RoboDdpg.Sim;
 using Spectre.Console;
 
 namespace RoboDdpg.Cli.Commands;
 
 /// <summary>
-/// <c>roboddpg run</c>: the real-time control loop on a twin paced in wall-clock time (one twin step per tick), with
-/// an optional concurrent learner. Live status; writes timing histograms and, when learning, the policy and a checkpoint.
+/// <c>roboddpg run</c>: the real-time control loop on a twin paced in wall-clock time (one twin step per tick) or on a
+/// described robot (<c>--robot</c>), with an optional concurrent learner. <c>roboddpg hil</c> is the same loop for a
+/// robot, on its real buses or (<c>--emulate</c>) on emulated devices driven by its twin. Live status; writes timing
+/// histograms, device health and, when learning, the policy and a checkpoint.
 /// </summary>
 internal static class RunCommand
 {
-    public static Command Create()
+    public static Command Create() => Build(hil: false);
+
+    public static Command CreateHil() => Build(hil: true);
+
+    private static Command Build(bool hil)
     {
         var ddpgDefaults = new DdpgOptions();
         var env = OptionFactory.Environment();
         var hz = OptionFactory.InRange("--hz", "control rate in ticks per second (default: the environment's own rate)", 0, 0, RealtimeLoopOptions.MaxRateHz);
         var learn = OptionFactory.Create("--learn", "train online while the loop runs", false);
         var policy = OptionFactory.Create<string?>("--policy", "policy file to run (with --learn: the starting actor)", null);
+        var pretrained = OptionFactory.Create<string?>("--pretrained", "with --learn: start from a training run's actor AND critic (its folder or checkpoint file) and fine-tune", null);
         var seconds = OptionFactory.InRange("--seconds", "run time (default: until Ctrl+C)", 0, 0, 1e9);
         var output = OptionFactory.Create<string?>("--out", "output folder (default: runs/run-<env>-<time>)", null);
         var seed = OptionFactory.Create("--seed", "seed of resets, exploration, warm-up actions and sampling", 1UL);
@@ -43,42 +50,60 @@ internal static class RunCommand
         var watchdog = OptionFactory.AtLeast("--watchdog-ticks", "safety: ticks without a fresh observation before the safe action", new SafetyOptions().WatchdogTicks, 1);
         var estopFile = OptionFactory.Create<string?>("--estop-file", "e-stop input: while this file exists the loop writes the safe action; learning stops until the next run", null);
         var plain = OptionFactory.Create("--no-progress", "plain status lines instead of the live table", false);
+        var robot = OptionFactory.Create<string?>("--robot", "robot description file (JSON): run the described robot instead of a twin", null);
         var recordTrace = OptionFactory.Create<string?>("--record-trace", "record every episode as a trace CSV (start state, actions, outputs; twin-check and fit read it), kept on Ctrl+C", null);
+        var emulate = OptionFactory.Create("--emulate", "with --robot: emulated devices driven by the description's twin instead of /dev/i2c-*, GPIO and /dev/tty*", false);
 
-        var command = new Command("run", "run the real-time control loop on a twin, optionally learning online")
-        {
-            env, hz, learn, policy, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain, recordTrace,
-        };
+        var command = hil
+            ? new Command("hil", "run the control loop on a described robot: its real devices, or emulated ones (--emulate) running the real drivers")
+            {
+                robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain, recordTrace,
+            }
+            : new Command("run", "run the real-time control loop on a twin or a described robot, optionally learning online")
+            {
+                env, robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain, recordTrace,
+            };
         pacing.AddTo(command);
         command.SetAction(parse =>
         {
-            var envName = parse.GetValue(env)!;
             var policyPath = parse.GetValue(policy);
             var learning = parse.GetValue(learn);
-            if (policyPath is null && !learning) throw new CliError("run needs --policy FILE, --learn, or both");
+            if (policyPath is null && !learning) throw new CliError($"{command.Name} needs --policy FILE, --learn, or both");
+            var pretrainedPath = parse.GetValue(pretrained) is { } p ? (Directory.Exists(p) ? Path.Combine(p, TrainingRun.CheckpointFileName) : p) : null;
+            if (pretrainedPath is not null && (!learning || policyPath is not null))
+                throw new CliError("--pretrained starts learning from a checkpoint's networks: use it with --learn and without --policy");
+            var robotPath = parse.GetValue(robot);
+            if (hil && robotPath is null) throw new CliError("hil needs --robot FILE (a robot description; see hardware/README.md)");
+            if (robotPath is null && parse.GetValue(emulate)) throw new CliError("--emulate needs --robot FILE");
+            if (robotPath is not null && parse.GetResult(env) is { Implicit: false }) throw new CliError("give either --env or --robot, not both");
 
-            using var plant = EnvironmentRegistry.Create(envName).Start();
-            // With --record-trace the loop steps the plant through a recorder; the trace is completed after the loop stops.
+            // A policy file is checked before any device is opened or moved.
+            MlpPolicy? loaded = null;
+            PolicyMetadata? metadata = null;
+            if (policyPath is not null) (loaded, metadata) = PolicyFile.Load(policyPath);
+
+            using var plant = robotPath is null ? Plant.Twin(parse.GetValue(env)!) : Plant.Described(robotPath, parse.GetValue(emulate));
+            var envName = plant.Name;
+            // With --record-trace the loop drives the plant through a recorder; the trace is completed after the loop stops.
             using var recorder = parse.GetValue(recordTrace) is { } tracePath
-                ? plant is RoboDdpg.Core.Traces.ITraceRecordable recordable
+                ? plant.Environment is RoboDdpg.Core.Traces.ITraceRecordable recordable
                     ? new TraceRecording(recordable, TraceFiles.Create(tracePath, recordable.TraceSchema, "--record-trace"))
-                    : throw new CliError($"environment '{envName}' cannot record traces")
+                    : throw new CliError($"--record-trace: '{envName}' cannot report trace states and outputs (its environment does not implement ITraceRecordable)")
                 : null;
-            var environment = recorder?.Environment ?? plant;
+            var environment = recorder?.Environment ?? plant.Environment;
             var spec = environment.Spec;
             var rate = parse.GetValue(hz) is > 0 and var r ? r : 1.0 / spec.ControlPeriodSeconds;
-
-            MlpPolicy? loaded = null;
-            if (policyPath is not null)
+            if (loaded is not null) plant.Check(policyPath!, loaded, metadata!);
+            var hidden = new DdpgOptions().HiddenSizes;
+            if (pretrainedPath is not null)
             {
-                (loaded, var metadata) = PolicyFile.Load(policyPath);
-                if (metadata.Environment != envName) throw new CliError($"{policyPath}: policy was trained on '{metadata.Environment}', not '{envName}'");
-                if (loaded.ObservationSize != spec.ObservationSize || loaded.ActionSize != spec.ActionSize)
-                    throw new CliError($"{policyPath}: policy maps {loaded.ObservationSize} observations to {loaded.ActionSize} actions, '{envName}' has {spec.ObservationSize} and {spec.ActionSize}");
+                var (trainedOn, pretrainedDdpg) = CheckpointFile.ReadNetworkSettings(pretrainedPath);
+                hidden = pretrainedDdpg.HiddenSizes;
+                Console.WriteLine($"fine-tuning from {pretrainedPath} (trained on '{trainedOn}', hidden {string.Join(",", hidden)})");
             }
 
             // Statistics start once the random-action warm-up is over and the policy path has run for a while.
-            var randomActions = learning && policyPath is null ? parse.GetValue(warmup) : 0;
+            var randomActions = learning && policyPath is null && pretrainedPath is null ? parse.GetValue(warmup) : 0;
             var loopOptions = pacing.Build(parse, rate, warmupTicks: randomActions + 100);
             var safetyOptions = new SafetyOptions
             {
@@ -86,11 +111,11 @@ internal static class RunCommand
                 WatchdogTicks = parse.GetValue(watchdog),
             };
 
-            var outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? Path.Combine("runs", $"run-{envName}-{DateTime.Now:yyyyMMdd-HHmmss}"), allowExistingRun: false);
-            var ddpg = new DdpgOptions { Threads = parse.GetValue(threads), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
+            var outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? Path.Combine("runs", $"{command.Name}-{envName}-{DateTime.Now:yyyyMMdd-HHmmss}"), allowExistingRun: false);
+            var ddpg = new DdpgOptions { HiddenSizes = hidden, Threads = parse.GetValue(threads), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
             var runSeed = parse.GetValue(seed);
-            using var session = new Session(envName, environment, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
-                parse.GetValue(estopFile));
+            using var session = new Session(envName, plant, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
+                parse.GetValue(estopFile), pretrainedPath, recorder?.Environment);
             var exitCode = session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
             if (recorder is not null)
             {
@@ -107,7 +132,8 @@ internal static class RunCommand
     {
         public RoboDdpg.Core.Traces.TraceWriter Writer { get; } = writer;
 
-        public IEnvironment Environment { get; } = new RoboDdpg.Core.Traces.TraceRecordingEnvironment(plant, writer);
+        /// <summary>The recorder the loop drives (real-time plants stay real-time).</summary>
+        public IEnvironment Environment { get; } = RoboDdpg.Core.Traces.TraceRecordingEnvironment.For(plant, writer);
 
         public void Dispose() => Writer.Dispose();
     }
@@ -117,6 +143,7 @@ internal static class RunCommand
     {
         private readonly string _envName;
         private readonly IEnvironment _environment;
+        private readonly HardwareEnvironment? _robot;
         private readonly bool _learning;
         private readonly DdpgOptions _ddpg;
         private readonly ulong _seed;
@@ -126,11 +153,15 @@ internal static class RunCommand
         private readonly LearnerThread? _learnerThread;
         private readonly string? _estopFile;
 
-        public Session(string envName, IEnvironment environment, MlpPolicy? loaded, bool learning, DdpgOptions ddpg, ulong seed,
-            int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions, string? estopFile)
+        /// <param name="recording">The plant wrapped by a trace recorder (<c>--record-trace</c>), or null.</param>
+        public Session(string envName, Plant plant, MlpPolicy? loaded, bool learning, DdpgOptions ddpg, ulong seed,
+            int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions, string? estopFile, string? pretrained,
+            IEnvironment? recording = null)
         {
             _envName = envName;
-            _environment = environment;
+            _environment = recording ?? plant.Environment;
+            _robot = plant.Robot;
+            var environment = _environment;
             _learning = learning;
             _ddpg = ddpg;
             _seed = seed;
@@ -143,7 +174,8 @@ internal static class RunCommand
                 PublishEvery = publishEvery,
                 TorchThreads = ddpg.Threads,
             };
-            _agent = OnlineAgent.Create(environment, loaded, learning, ddpg, learnerOptions, safety, seed);
+            _agent = OnlineAgent.Create(environment, loaded, learning, ddpg, learnerOptions, safety, seed, pretrained,
+                settleTicks: plant.Robot?.Description.SettleTicks ?? 0);
             _control = _agent.Control;
             _learnerThread = _agent.Learner;
         }
@@ -153,7 +185,7 @@ internal static class RunCommand
         public int Run(string outDir, double seconds, bool plain)
         {
             var console = AnsiConsole.Console;
-            console.MarkupLineInterpolated($"[bold]roboddpg run[/] {_envName} at {_loopOptions.RateHz:0.##} Hz ({LoopOptionSet.Describe(_loopOptions)}){(_learning ? ", learning online" : "")}, output [blue]{outDir}[/] (Ctrl+C stops and saves)");
+            console.MarkupLineInterpolated($"[bold]roboddpg {(_robot is null ? "run" : "hil")}[/] {_envName} at {_loopOptions.RateHz:0.##} Hz ({LoopOptionSet.Describe(_loopOptions)}){(_learning ? ", learning online" : "")}, output [blue]{outDir}[/] (Ctrl+C stops and saves)");
             using var stop = new StopSignal();
             var clock = Stopwatch.StartNew();
             using var loop = new RealtimeLoop(_control, _loopOptions);
@@ -195,6 +227,12 @@ internal static class RunCommand
             console.MarkupLineInterpolated($"wrote [blue]{outDir}[/]: {string.Join(", ", files)}");
             if (_learnerThread?.Fault is { } fault)
                 console.MarkupLineInterpolated($"[red]learning stopped[/]: {fault.Message} (the loop kept running on the last good policy)");
+            if (_robot is not null) PrintDevices(console);
+            if (_control.Status.Fault is { } deviceFault)
+            {
+                Console.Error.WriteLine($"roboddpg: stopped by a device fault: {deviceFault} (safe action written, learning halted, everything recorded was saved)");
+                return ExitCodes.DeviceFault;
+            }
             if (loopFault is not null)
             {
                 Console.Error.WriteLine($"roboddpg: control loop stopped by a fault: {loopFault.InnerException?.Message ?? loopFault.Message} (safe action written)");
@@ -205,7 +243,7 @@ internal static class RunCommand
 
         private void Watch(IAnsiConsole console, RealtimeLoop loop, Stopwatch clock, TimeSpan deadline, CancellationToken cancellation, bool plain)
         {
-            bool Done() => cancellation.IsCancellationRequested || clock.Elapsed >= deadline || loop.Fault is not null;
+            bool Done() => cancellation.IsCancellationRequested || clock.Elapsed >= deadline || loop.Fault is not null || _control.Status.Fault is not null;
             void Supervise()
             {
                 // The e-stop input is polled here, off the loop thread: the loop only reads one volatile flag per tick.
@@ -268,6 +306,21 @@ internal static class RunCommand
                 if (_learnerThread.Fault is { } fault) table.AddRow("[red]learning stopped[/]", Markup.Escape(fault.Message));
             }
             table.AddRow("GC", $"{stats.GcCount} collections, max pause {stats.GcPauseMaxMilliseconds:0.###} ms");
+            if (_robot is not null)
+            {
+                table.AddRow("device I/O per tick p50 / p99", $"read {_robot.ReadTime.Percentile(50) / 1e3:0.#} / {_robot.ReadTime.Percentile(99) / 1e3:0.#} µs, write {_robot.WriteTime.Percentile(50) / 1e3:0.#} / {_robot.WriteTime.Percentile(99) / 1e3:0.#} µs");
+                table.AddRow("stale ticks", $"{status.StaleTicks}");
+                foreach (var device in _robot.Health.Where(d => d.FailedExchanges > 0 || d.Retries > 0))
+                    table.AddRow(Markup.Escape($"device {device.Device}"), Markup.Escape($"{device.FailedExchanges} failed, {device.Retries} retried, circuit opened {device.CircuitOpenings}×"));
+            }
+        }
+
+        private void PrintDevices(IAnsiConsole console)
+        {
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("device", "exchanges", "failed", "retried", "circuit opened", "last error");
+            foreach (var d in _robot!.Health)
+                table.AddRow(Markup.Escape(d.Device), $"{d.Exchanges}", $"{d.FailedExchanges}", $"{d.Retries}", $"{d.CircuitOpenings}", Markup.Escape(d.LastError ?? "–"));
+            console.Write(table);
         }
 
         private string StatusLine(RealtimeLoopStats stats)
@@ -314,7 +367,23 @@ internal static class RunCommand
                 ["safety_watchdog"] = safety.Watchdog,
                 ["safety_emergency_stop"] = safety.EmergencyStop,
                 ["loop_fault"] = loopFault?.InnerException?.Message ?? loopFault?.Message,
+                ["stale_ticks"] = status.StaleTicks,
+                ["device_fault"] = status.Fault,
             };
+            if (_robot is not null)
+            {
+                summary["io_read_us_p50"] = _robot.ReadTime.Percentile(50) / 1e3;
+                summary["io_read_us_p99"] = _robot.ReadTime.Percentile(99) / 1e3;
+                summary["io_read_us_max"] = _robot.ReadTime.Max / 1e3;
+                summary["io_write_us_p50"] = _robot.WriteTime.Percentile(50) / 1e3;
+                summary["io_write_us_p99"] = _robot.WriteTime.Percentile(99) / 1e3;
+                summary["io_write_us_max"] = _robot.WriteTime.Max / 1e3;
+                summary["devices"] = _robot.Health.Select(d => new Dictionary<string, object?>
+                {
+                    ["name"] = d.Device, ["exchanges"] = d.Exchanges, ["failed"] = d.FailedExchanges, ["retries"] = d.Retries,
+                    ["circuit_openings"] = d.CircuitOpenings, ["last_error"] = d.LastError,
+                }).ToList();
+            }
             AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         }
     }

@@ -15,6 +15,10 @@ namespace RoboDdpg.Core.Policy;
 /// input j, y += x[j]·Wᵀ[j, :] over contiguous rows with the accumulators in SIMD registers (no horizontal sums).
 /// After changing <see cref="DenseLayer.Weights"/> in place, call <see cref="Repack"/>.
 /// </para>
+/// <para>
+/// An optional <see cref="ObservationScaling"/> maps raw observations to the network's inputs, (x − offset)·scale,
+/// so a deployed policy takes the robot's readings in the units its description gives.
+/// </para>
 /// </summary>
 public sealed class MlpPolicy
 {
@@ -24,8 +28,11 @@ public sealed class MlpPolicy
     private readonly float[] _scratchA;
     private readonly float[] _scratchB;
     private readonly float[][] _transposed;
+    private readonly float[]? _scaledObservation;
 
-    public MlpPolicy(IReadOnlyList<DenseLayer> layers, IReadOnlyList<float> actionLow, IReadOnlyList<float> actionHigh)
+    /// <param name="observationScaling">Input normalization; null feeds observations to the network as they are.</param>
+    public MlpPolicy(IReadOnlyList<DenseLayer> layers, IReadOnlyList<float> actionLow, IReadOnlyList<float> actionHigh,
+        ObservationScaling? observationScaling = null)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Count == 0) throw new ArgumentException("a policy needs at least one layer", nameof(layers));
@@ -48,6 +55,13 @@ public sealed class MlpPolicy
             _center[i] = (actionHigh[i] + actionLow[i]) / 2f;
             _halfRange[i] = (actionHigh[i] - actionLow[i]) / 2f;
         }
+        if (observationScaling is not null)
+        {
+            if (observationScaling.Size != _layers[0].Inputs)
+                throw new ArgumentException($"observation scaling has {observationScaling.Size} entries, the network takes {_layers[0].Inputs} inputs");
+            ObservationScaling = observationScaling;
+            _scaledObservation = new float[observationScaling.Size];
+        }
         var widest = _layers.Max(l => l.Outputs);
         _scratchA = new float[widest];
         _scratchB = new float[widest];
@@ -58,7 +72,7 @@ public sealed class MlpPolicy
     /// <summary>A deep copy with its own weights and scratch buffers (e.g. another snapshot buffer or another thread).</summary>
     public MlpPolicy Clone() =>
         new(_layers.Select(l => new DenseLayer(l.Inputs, l.Outputs, (float[])l.Weights.Clone(), (float[])l.Bias.Clone())).ToArray(),
-            ActionLow, ActionHigh);
+            ActionLow, ActionHigh, ObservationScaling);
 
     /// <summary>Rebuilds the transposed weights after the layers' weight arrays were changed in place.</summary>
     public void Repack()
@@ -76,6 +90,10 @@ public sealed class MlpPolicy
     }
 
     public IReadOnlyList<DenseLayer> Layers => _layers;
+
+    /// <summary>The input normalization applied before the first layer, or null.</summary>
+    public ObservationScaling? ObservationScaling { get; }
+
     public int ObservationSize => _layers[0].Inputs;
     public int ActionSize => _layers[^1].Outputs;
     public IReadOnlyList<float> ActionLow => _center.Select((c, i) => c - _halfRange[i]).ToArray();
@@ -91,6 +109,12 @@ public sealed class MlpPolicy
             throw new ArgumentException($"action has {action.Length} entries, policy gives {ActionSize}", nameof(action));
 
         ReadOnlySpan<float> input = observation;
+        if (ObservationScaling is { } scaling)
+        {
+            TensorPrimitives.Subtract(observation, scaling.Offset, _scaledObservation);
+            TensorPrimitives.Multiply(_scaledObservation, scaling.Scale, _scaledObservation);
+            input = _scaledObservation;
+        }
         for (var l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];

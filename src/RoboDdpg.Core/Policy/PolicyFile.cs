@@ -8,13 +8,14 @@ namespace RoboDdpg.Core.Policy;
 /// <summary>
 /// The portable policy file: everything needed to run the actor without TorchSharp.
 /// Layout (little-endian): magic "RDDPGPOL", format version (int32), metadata JSON (length-prefixed UTF-8),
-/// action low/high, layer count, then per layer inputs, outputs, weights, biases; finally a SHA-256 of all
-/// preceding bytes, so a truncated or altered file is refused before it can drive a motor.
+/// action low/high, (version 2) observation size with the observation offset and scale, layer count, then per layer
+/// inputs, outputs, weights, biases; finally a SHA-256 of all preceding bytes, so a truncated or altered file is
+/// refused before it can drive a motor. Version 1 files (no observation scaling) still load.
 /// </summary>
 public static class PolicyFile
 {
     private static ReadOnlySpan<byte> Magic => "RDDPGPOL"u8;
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
     private const int MaxLayerSize = 1 << 16;
 
     public static void Save(string path, MlpPolicy policy, PolicyMetadata metadata)
@@ -32,6 +33,10 @@ public static class PolicyFile
             w.Write(policy.ActionSize);
             foreach (var v in policy.ActionLow) w.Write(v);
             foreach (var v in policy.ActionHigh) w.Write(v);
+            var scaling = policy.ObservationScaling;
+            w.Write(policy.ObservationSize);
+            for (var i = 0; i < policy.ObservationSize; i++) w.Write(scaling?.Offset[i] ?? 0f);
+            for (var i = 0; i < policy.ObservationSize; i++) w.Write(scaling?.Scale[i] ?? 1f);
             w.Write(policy.Layers.Count);
             foreach (var layer in policy.Layers)
             {
@@ -73,14 +78,23 @@ public static class PolicyFile
             using var r = new BinaryReader(new MemoryStream(bytes, 0, body.Length, writable: false));
             r.ReadBytes(Magic.Length);
             var version = r.ReadInt32();
-            if (version != FormatVersion)
-                throw new PolicyFormatException($"{path}: policy format version {version} is not supported (expected {FormatVersion})");
+            if (version is < 1 or > FormatVersion)
+                throw new PolicyFormatException($"{path}: policy format version {version} is not supported (this build reads 1 to {FormatVersion})");
             var json = r.ReadBytes(ReadCount(r, path, bytes.Length, "metadata length"));
             var metadata = JsonSerializer.Deserialize<PolicyMetadata>(json)
                            ?? throw new PolicyFormatException($"{path}: metadata is empty");
             var actionSize = ReadCount(r, path, MaxLayerSize, "action size");
             var low = ReadFloats(r, actionSize);
             var high = ReadFloats(r, actionSize);
+            ObservationScaling? scaling = null;
+            if (version >= 2)
+            {
+                var observationSize = ReadCount(r, path, MaxLayerSize, "observation size");
+                var offset = ReadFloats(r, observationSize);
+                var scale = ReadFloats(r, observationSize);
+                scaling = new ObservationScaling(offset, scale);
+                if (scaling.IsIdentity) scaling = null;
+            }
             var layerCount = ReadCount(r, path, 64, "layer count");
             var layers = new DenseLayer[layerCount];
             for (var i = 0; i < layerCount; i++)
@@ -91,7 +105,7 @@ public static class PolicyFile
             }
             if (r.BaseStream.Position != body.Length)
                 throw new PolicyFormatException($"{path}: unexpected data after the last layer");
-            var policy = new MlpPolicy(layers, low, high);
+            var policy = new MlpPolicy(layers, low, high, scaling);
             if (metadata.ObservationNames.Count != policy.ObservationSize || metadata.ActionNames.Count != policy.ActionSize)
                 throw new PolicyFormatException($"{path}: metadata names {metadata.ObservationNames.Count} observations and {metadata.ActionNames.Count} actions, the network has {policy.ObservationSize} and {policy.ActionSize}");
             return (policy, metadata);

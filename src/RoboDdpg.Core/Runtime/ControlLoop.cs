@@ -17,20 +17,40 @@ public sealed record ControlLoopOptions
 
     /// <summary>Transitions recorded with uniform random actions before the policy acts (only when recording).</summary>
     public long RandomActionTransitions { get; init; }
+
+    /// <summary>
+    /// Real-time plants only: ticks of safe action between episodes, with nothing recorded, so the robot comes to its
+    /// start state by itself (a pendulum arm hangs still again) before the next episode begins. 0: none.
+    /// </summary>
+    public int SettleTicks
+    {
+        get;
+        init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(SettleTicks), value, "must be ≥ 0");
+    }
 }
 
 /// <summary>Live figures of a <see cref="ControlLoop"/>, safe to read from another thread.</summary>
-public readonly record struct ControlLoopStatus(long Ticks, long Episodes, double? LastEpisodeReturn, long PolicyVersion, long Recorded);
+/// <param name="StaleTicks">Ticks whose observation was not fresh (a real-time plant's device failed or lagged): not recorded.</param>
+/// <param name="Fault">Why the loop went to the safe action for good (a device stayed broken), or null.</param>
+public readonly record struct ControlLoopStatus(long Ticks, long Episodes, double? LastEpisodeReturn, long PolicyVersion, long Recorded,
+    long StaleTicks = 0, string? Fault = null);
 
 /// <summary>
 /// One control tick, run by a <see cref="RealtimeLoop"/>: read the observation, policy (the newest snapshot, taken at
 /// the tick boundary) plus exploration noise, safety layer, write the action (one environment step), and record the
 /// transition — the action actually applied, after the safety layer — into the replay buffer. Episodes are reset
 /// through the environment interface inside a tick, so the loop thread never stops. Allocates nothing per tick.
+/// <para>
+/// A <see cref="IRealtimePlant"/> (hardware, emulated devices) is driven read → act → write instead: tick k reads
+/// the observation that the action of tick k−1 led to, records that transition, then acts and writes. A reading
+/// that is not fresh is neither acted on freely (the safety layer's watchdog counts it) nor recorded; a device
+/// fault engages the emergency stop, which writes the safe action and halts learning.
+/// </para>
 /// </summary>
 public sealed class ControlLoop : IRealtimeTickHandler
 {
     private readonly IEnvironment _environment;
+    private readonly IRealtimePlant? _plant;
     private readonly PolicySnapshotExchange _policies;
     private readonly IExplorationNoise? _noise;
     private readonly SafetyLayer _safety;
@@ -50,6 +70,12 @@ public sealed class ControlLoop : IRealtimeTickHandler
     private long _episodes;
     private long _policyVersion;
     private double _lastEpisodeReturn = double.NaN;
+    private long _staleTicks;
+    private string? _fault;
+    private bool _observationFresh = true;
+    private bool _recordNext; // the action just written was decided on a fresh observation of this episode
+    private int _settleRemaining;
+    private readonly float[] _safeAction;
 
     /// <param name="noise">Exploration noise in normalized units, or null to act deterministically.</param>
     /// <param name="replay">Where transitions go, or null to record nothing (deployment without learning).</param>
@@ -57,6 +83,7 @@ public sealed class ControlLoop : IRealtimeTickHandler
         SafetyLayer safety, ReplayBuffer? replay, ControlLoopOptions options)
     {
         _environment = environment ?? throw new ArgumentNullException(nameof(environment));
+        _plant = environment as IRealtimePlant;
         _policies = policies ?? throw new ArgumentNullException(nameof(policies));
         _safety = safety ?? throw new ArgumentNullException(nameof(safety));
         _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -78,6 +105,7 @@ public sealed class ControlLoop : IRealtimeTickHandler
         _action = new float[spec.ActionSize];
         _noiseSample = new float[spec.ActionSize];
         _low = [.. spec.Action.Low];
+        _safeAction = [.. spec.SafeAction];
         _high = [.. spec.Action.High];
     }
 
@@ -85,7 +113,7 @@ public sealed class ControlLoop : IRealtimeTickHandler
 
     public ControlLoopStatus Status => new(Volatile.Read(ref _ticks), Volatile.Read(ref _episodes),
         Volatile.Read(ref _lastEpisodeReturn) is var r && double.IsNaN(r) ? null : r,
-        Volatile.Read(ref _policyVersion), _replay?.TotalAdded ?? 0);
+        Volatile.Read(ref _policyVersion), _replay?.TotalAdded ?? 0, Volatile.Read(ref _staleTicks), Volatile.Read(ref _fault));
 
     /// <summary>The action written on the last tick (loop thread only; for tests).</summary>
     public ReadOnlySpan<float> LastAction => _action;
@@ -102,8 +130,88 @@ public sealed class ControlLoop : IRealtimeTickHandler
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first tick: no tier-up on the loop thread
     public void OnTick(in TickInfo tick)
     {
+        if (_plant is not null)
+        {
+            PlantTick();
+            return;
+        }
         if (!_episodeActive) BeginEpisode();
 
+        Decide(observationFresh: true); // a twin always delivers a fresh observation
+        var step = _environment.Step(_action, _nextObservation);
+        _replay?.Add(_observation, _action, (float)step.Reward, _nextObservation, step.Terminated);
+        EndStep(step);
+        Volatile.Write(ref _ticks, _ticks + 1);
+    }
+
+    /// <summary>Read → record → act → write, for a plant that evolves in real time between ticks.</summary>
+    private void PlantTick()
+    {
+        var plant = _plant!;
+        if (_settleRemaining > 0)
+        {
+            // Between episodes: keep reading (faults are still detected), hold the safe action, record nothing.
+            var settling = plant.Read(_nextObservation);
+            Fault(settling.Fault);
+            _settleRemaining--;
+            _safeAction.AsSpan().CopyTo(_action);
+            plant.Write(_action);
+            _recordNext = false;
+            Volatile.Write(ref _ticks, _ticks + 1);
+            return;
+        }
+        if (!_episodeActive)
+        {
+            BeginEpisode();
+            _observationFresh = true;
+        }
+        else
+        {
+            var reading = plant.Read(_nextObservation);
+            Fault(reading.Fault);
+            _observationFresh = reading.Fresh;
+            if (reading.Fresh)
+            {
+                // The transition the previous tick's action caused; never one built on stale readings.
+                if (_recordNext) _replay?.Add(_observation, _action, (float)reading.Step.Reward, _nextObservation, reading.Step.Terminated);
+                _nextObservation.AsSpan().CopyTo(_observation);
+                EndStep(reading.Step);
+            }
+            else
+            {
+                Volatile.Write(ref _staleTicks, _staleTicks + 1);
+            }
+            if (!_episodeActive)
+            {
+                if (_options.SettleTicks > 0)
+                {
+                    _settleRemaining = _options.SettleTicks - 1;
+                    _safeAction.AsSpan().CopyTo(_action);
+                    plant.Write(_action);
+                    _recordNext = false;
+                    Volatile.Write(ref _ticks, _ticks + 1);
+                    return;
+                }
+                BeginEpisode();
+                _observationFresh = true;
+            }
+        }
+        Decide(_observationFresh);
+        plant.Write(_action);
+        _recordNext = _observationFresh;
+        Volatile.Write(ref _ticks, _ticks + 1);
+    }
+
+    private void Fault(string? fault)
+    {
+        if (fault is null || _fault is not null) return;
+        Volatile.Write(ref _fault, fault);
+        _safety.EngageEmergencyStop(fault);
+    }
+
+    /// <summary>Policy (or a random warm-up action) plus noise, through the safety layer, into <c>_action</c>.</summary>
+    private void Decide(bool observationFresh)
+    {
         var policy = _policies.Acquire(out var version);
         Volatile.Write(ref _policyVersion, version);
         if (_replay is not null && _replay.TotalAdded < _options.RandomActionTransitions)
@@ -119,21 +227,19 @@ public sealed class ControlLoop : IRealtimeTickHandler
                 for (var i = 0; i < _proposed.Length; i++) _proposed[i] += _noiseSample[i] * (_high[i] - _low[i]) / 2f;
             }
         }
+        _safety.Filter(_proposed, observationFresh, _action);
+    }
 
-        // A twin always delivers a fresh observation; hardware with stale sensors will report it here.
-        _safety.Filter(_proposed, observationFresh: true, _action);
-        var step = _environment.Step(_action, _nextObservation);
-        _replay?.Add(_observation, _action, (float)step.Reward, _nextObservation, step.Terminated);
-
+    private void EndStep(StepResult step)
+    {
         _episodeReturn += step.Reward;
-        _nextObservation.AsSpan().CopyTo(_observation);
+        if (_plant is null) _nextObservation.AsSpan().CopyTo(_observation);
         if (step.EpisodeEnded)
         {
             Volatile.Write(ref _lastEpisodeReturn, _episodeReturn);
             Volatile.Write(ref _episodes, _episodes + 1);
             _episodeActive = false;
         }
-        Volatile.Write(ref _ticks, _ticks + 1);
     }
 
     /// <summary>Writes the safe action: the plant comes to rest whenever the loop ends, normally or by a fault.</summary>
@@ -143,7 +249,9 @@ public sealed class ControlLoop : IRealtimeTickHandler
     {
         _environment.Reset(_rng.NextUInt64(), _observation);
         _noise?.Reset();
-        _safety.Reset();
+        // A twin's reset leaves the plant at rest; a real plant keeps running under the last written action.
+        if (_plant is not null && _recordNext) _safety.Reset(_action);
+        else _safety.Reset();
         _episodeReturn = 0;
         _episodeActive = true;
     }

@@ -28,6 +28,13 @@ public sealed class TraceRecordingEnvironment : IEnvironment
 
     public ITraceRecordable Inner => _inner;
 
+    /// <summary>
+    /// The recording wrapper for <paramref name="plant"/>: a <see cref="TraceRecordingPlant"/> for a real-time plant
+    /// (it stays real-time for the control loop), a <see cref="TraceRecordingEnvironment"/> otherwise.
+    /// </summary>
+    public static IEnvironment For(ITraceRecordable plant, TraceWriter writer) =>
+        plant is IRealtimePlant ? new TraceRecordingPlant(plant, writer) : new TraceRecordingEnvironment(plant, writer);
+
     public EnvironmentSpec Spec => _inner.Spec;
 
     public LifecycleState State => _inner.State;

@@ -42,8 +42,12 @@ public sealed class OnlineAgent : IDisposable
     /// <param name="startingPolicy">The policy to act with; when learning, the actor starts from it (fine-tuning).
     /// Without it, learning starts from scratch with <see cref="DdpgOptions.WarmupSteps"/> random actions.</param>
     /// <param name="learn">Record transitions and train concurrently; otherwise act deterministically with <paramref name="startingPolicy"/>.</param>
+    /// <param name="pretrainedCheckpoint">A training checkpoint whose actor and critic (with targets and optimizer
+    /// states) the learner starts from, instead of <paramref name="startingPolicy"/>; <paramref name="ddpg"/> must have
+    /// its hidden sizes.</param>
+    /// <param name="settleTicks">Real-time plants: ticks of safe action between episodes (see <see cref="ControlLoopOptions.SettleTicks"/>).</param>
     public static OnlineAgent Create(IEnvironment environment, MlpPolicy? startingPolicy, bool learn, DdpgOptions ddpg,
-        LearnerOptions learnerOptions, SafetyOptions safety, ulong seed)
+        LearnerOptions learnerOptions, SafetyOptions safety, ulong seed, string? pretrainedCheckpoint = null, int settleTicks = 0)
     {
         ArgumentNullException.ThrowIfNull(environment);
         var spec = environment.Spec;
@@ -52,7 +56,7 @@ public sealed class OnlineAgent : IDisposable
         {
             var policy = startingPolicy ?? throw new ArgumentException("acting without learning needs a policy", nameof(startingPolicy));
             var fixedSnapshots = new PolicySnapshotExchange(policy, policy.Clone);
-            return new OnlineAgent(new ControlLoop(environment, fixedSnapshots, null, safetyLayer, null, new ControlLoopOptions { Seed = seed }),
+            return new OnlineAgent(new ControlLoop(environment, fixedSnapshots, null, safetyLayer, null, new ControlLoopOptions { Seed = seed, SettleTicks = settleTicks }),
                 fixedSnapshots, null, null, null, null);
         }
 
@@ -60,13 +64,15 @@ public sealed class OnlineAgent : IDisposable
         var networks = DdpgLearner.For(spec, ddpg);
         try
         {
-            if (startingPolicy is not null) networks.LoadActor(startingPolicy);
+            if (pretrainedCheckpoint is not null) Training.CheckpointFile.LoadNetworks(pretrainedCheckpoint, networks);
+            else if (startingPolicy is not null) networks.LoadActor(startingPolicy);
+            var pretrained = pretrainedCheckpoint is not null || startingPolicy is not null;
             var initial = networks.ExportPolicy();
             var snapshots = new PolicySnapshotExchange(initial, initial.Clone);
             var replay = new ReplayBuffer(ddpg.ReplayCapacity, spec.ObservationSize, spec.ActionSize);
             var noise = new GaussianNoise(spec.ActionSize, ddpg.NoiseSigma, new Xoshiro256(seed ^ 0x5eed));
             var control = new ControlLoop(environment, snapshots, noise, safetyLayer, replay,
-                new ControlLoopOptions { Seed = seed, RandomActionTransitions = startingPolicy is null ? ddpg.WarmupSteps : 0 });
+                new ControlLoopOptions { Seed = seed, RandomActionTransitions = pretrained ? 0 : ddpg.WarmupSteps, SettleTicks = settleTicks });
             var learner = new LearnerThread(networks, replay, snapshots, learnerOptions, seed ^ 0x1ea7);
             return new OnlineAgent(control, snapshots, networks, replay, noise, learner);
         }

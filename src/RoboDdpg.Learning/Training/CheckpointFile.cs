@@ -72,6 +72,32 @@ public static class CheckpointFile
         Save(path, state, learner, replay);
     }
 
+    /// <summary>The settings a checkpoint's networks were built with and the environment they were trained on.</summary>
+    public static (string Environment, DdpgOptions Ddpg) ReadNetworkSettings(string path)
+    {
+        var state = ReadState(path);
+        return (state.Environment, state.Ddpg);
+    }
+
+    /// <summary>
+    /// Loads a checkpoint's actor, critic, their targets and optimizer states into <paramref name="learner"/> (built with
+    /// the checkpoint's hidden sizes), leaving its replay buffer behind: fine-tuning on another plant starts from the
+    /// pretrained networks with fresh experience.
+    /// </summary>
+    public static void LoadNetworks(string path, DdpgLearner learner)
+    {
+        using var reader = OpenVerified(path);
+        ReadHeader(reader, path);
+        try
+        {
+            learner.Load(reader);
+        }
+        catch (Exception e) when (e is not CheckpointFormatException)
+        {
+            throw new CheckpointFormatException($"{path}: networks do not fit this environment ({FirstLine(e.Message)})", e);
+        }
+    }
+
     internal static TrainerState ReadState(string path)
     {
         using var reader = OpenVerified(path);

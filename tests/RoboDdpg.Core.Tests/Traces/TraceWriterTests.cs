@@ -158,11 +158,86 @@ public sealed class TraceWriterTests : IDisposable
         ], File.ReadAllLines(path));
     }
 
+    /// <summary>A real-time 1-D plant: Write sets u, the next Read applies x += u; readings can be made stale.</summary>
+    private sealed class RealtimeLine() : EnvironmentBase(new EnvironmentSpec("rt-line",
+        new BoxSpec(["x"], [-100f], [100f]), new BoxSpec(["u"], [-1f], [1f]), [0f], 0.1, 100)), ITraceRecordable, IRealtimePlant
+    {
+        private double _x;
+        private double _u;
+
+        public bool Stale { get; set; }
+
+        public TraceSchema TraceSchema { get; } = new(["x0"], ["u"], ["x"]);
+
+        public void WriteTraceState(Span<double> state) => state[0] = _x;
+
+        public void WriteTraceOutputs(Span<double> outputs) => outputs[0] = _x;
+
+        public void Write(ReadOnlySpan<float> action) => _u = action[0];
+
+        public PlantReading Read(Span<float> observation)
+        {
+            _x += _u;
+            observation[0] = (float)_x;
+            return new PlantReading(new StepResult(-_x, false, false), Fresh: !Stale, Fault: null);
+        }
+
+        protected override void OnReset(ulong? seed, Span<float> observation) { } // a real plant is not teleported
+
+        protected override StepResult OnStep(ReadOnlySpan<float> action, Span<float> observation)
+        {
+            Write(action);
+            return Read(observation).Step;
+        }
+    }
+
+    [Fact]
+    public void A_real_time_plant_is_recorded_from_write_and_fresh_read_pairs_and_stale_readings_end_the_case()
+    {
+        var path = PathOf("rt.csv");
+        var plant = new RealtimeLine();
+        using (var writer = new TraceWriter(path, plant.TraceSchema))
+        {
+            var recording = TraceRecordingEnvironment.For(plant, writer);
+            var realtime = Assert.IsType<TraceRecordingPlant>(recording); // stays real-time for the control loop
+            realtime.Start();
+            var observation = new float[1];
+            realtime.Write([1f]);                  // before the episode: not recorded
+            realtime.Reset(null, observation);
+            realtime.Read(observation);            // x = 1: the case begins here, from the state now
+            realtime.Write([0.5f]);
+            realtime.Read(observation);            // x = 1.5: row
+            realtime.Write([0.25f]);
+            realtime.Read(observation);            // x = 1.75: row
+            plant.Stale = true;
+            realtime.Write([1f]);
+            realtime.Read(observation);            // x = 2.75 but stale: the case ends, no row
+            plant.Stale = false;
+            realtime.Write([-1f]);
+            realtime.Read(observation);            // x = 1.75: a new case begins
+            realtime.Write([-0.5f]);
+            realtime.Read(observation);            // x = 1.25: row
+            Assert.Equal(2, writer.Cases);
+        }
+
+        Assert.Equal(
+        [
+            "case,step,x0,u,x,reward",
+            "0,0,1,0.5,1.5,-1.5",
+            "0,1,1,0.25,1.75,-1.75",
+            "1,0,1.75,-0.5,1.25,-1.25",
+        ], File.ReadAllLines(path));
+    }
+
     [Fact]
     public void The_recording_environment_needs_a_writer_with_the_plants_columns()
     {
         var plant = new LinePlant();
         using var writer = new TraceWriter(PathOf("w.csv"), Schema);
         Assert.Throws<ArgumentException>(() => new TraceRecordingEnvironment(plant, writer));
+        Assert.Throws<ArgumentException>(() => new TraceRecordingPlant(new RealtimeLine(), writer));
+        Assert.Throws<ArgumentException>(() => new TraceRecordingPlant(plant, writer)); // not a real-time plant
+        using var lineWriter = new TraceWriter(PathOf("w2.csv"), plant.TraceSchema);
+        Assert.IsType<TraceRecordingEnvironment>(TraceRecordingEnvironment.For(plant, lineWriter));
     }
 }
