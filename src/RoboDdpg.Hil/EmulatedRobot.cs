@@ -2,7 +2,12 @@ using System.Device.Gpio;
 using System.Device.I2c;
 using System.Device.Pwm;
 using RoboDdpg.Core.Timing;
+using RoboDdpg.Emulation.Ads1115;
+using RoboDdpg.Emulation.Gpio;
+using RoboDdpg.Emulation.HBridge;
+using RoboDdpg.Emulation.Mpu6050;
 using RoboDdpg.Emulation.ODrive;
+using RoboDdpg.Emulation.Pca9685;
 using RoboDdpg.Emulation.Plants;
 using RoboDdpg.Hardware.Buses;
 using RoboDdpg.Hardware.Description;
@@ -22,9 +27,16 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
     private readonly Dictionary<(int Chip, int Channel), PwmChannel> _pwm = [];
     private readonly Dictionary<string, EmulatedODrive> _serial = new(StringComparer.Ordinal);
     private readonly List<IDisposable> _owned = [];
-    private GpioController? _gpio = null;
+    private readonly Dictionary<string, object> _byName = new(StringComparer.Ordinal);
+    private readonly IMonotonicClock _clock;
+    private EmulatedGpioDriver? _gpioDriver;
+    private GpioController? _gpio;
 
-    private EmulatedRobot(MotorPendulumPlant plant) => Plant = plant;
+    private EmulatedRobot(MotorPendulumPlant plant, IMonotonicClock clock)
+    {
+        Plant = plant;
+        _clock = clock;
+    }
 
     /// <summary>The physics every emulated device reads and drives.</summary>
     public MotorPendulumPlant Plant { get; }
@@ -37,10 +49,12 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
         if (emulation.Twin != MotorPendulumEnvironment.Name)
             throw new EmulationException($"{emulation.Location}: emulation twin '{emulation.Twin}' has no device emulation (known: {MotorPendulumEnvironment.Name}; twins: {string.Join(", ", EnvironmentRegistry.Names)})");
         var parameters = emulation.ParametersFile is { } file ? MotorPendulumParameters.Load(file) : new MotorPendulumParameters();
-        var robot = new EmulatedRobot(new MotorPendulumPlant(parameters, clock));
+        var robot = new EmulatedRobot(new MotorPendulumPlant(parameters, clock), clock);
         try
         {
-            foreach (var device in description.Devices) robot.AddDevice(device, clock);
+            foreach (var device in description.Devices) robot.AddDevice(device);
+            // Encoder edges follow the plant in real time; tests with a fake clock pump them themselves.
+            if (robot._gpioDriver is not null && clock is MonotonicClock) robot._gpioDriver.StartPumping();
             return robot;
         }
         catch
@@ -56,6 +70,15 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
             : throw new BusUnavailableException($"emulated I2C bus {busId}: nothing answers at 0x{address:x2}");
 
     public GpioController Gpio => _gpio ?? throw new BusUnavailableException("emulated robot has no GPIO devices");
+
+    /// <summary>The emulator standing in for the described device <paramref name="name"/> (fault injection, inspection).</summary>
+    public T Device<T>(string name) where T : class =>
+        _byName.TryGetValue(name, out var device) && device is T typed
+            ? typed
+            : throw new ArgumentException($"no emulated {typeof(T).Name} named '{name}'", nameof(name));
+
+    /// <summary>The emulated GPIO driver (encoder edges, direction pins), if the robot uses GPIO.</summary>
+    public EmulatedGpioDriver? GpioDriver => _gpioDriver;
 
     public PwmChannel OpenPwm(int chip, int channel, int frequencyHz) =>
         _pwm.TryGetValue((chip, channel), out var pwm)
@@ -73,16 +96,61 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
 
     public void Dispose()
     {
+        _gpioDriver?.StopPumping();
         for (var i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
         _owned.Clear();
         _gpio?.Dispose();
+        foreach (var device in _i2c.Values) device.Dispose();
     }
 
-    private void AddDevice(DeviceDescription device, IMonotonicClock clock)
+    private void AddDevice(DeviceDescription device)
     {
         var settings = device.Settings;
+        object emulator;
         switch (device.Type)
         {
+            case "pca9685-dc-motor":
+            {
+                var key = (settings.GetInt("bus"), settings.GetInt("address"));
+                if (!_i2c.TryGetValue(key, out var chip))
+                {
+                    chip = new EmulatedPca9685(_clock, key.Item1, key.Item2);
+                    _i2c[key] = chip;
+                }
+                var hat = new EmulatedMotorHat((EmulatedPca9685)chip, settings.GetInt("motor"), Plant);
+                _owned.Add(hat);
+                emulator = hat;
+                break;
+            }
+            case "hbridge-dc-motor":
+            {
+                var key = (settings.GetInt("pwm_chip"), settings.GetInt("pwm_channel"));
+                var pwm = new EmulatedPwmChannel(key.Item1, key.Item2);
+                _pwm[key] = pwm;
+                var bridge = new EmulatedHBridge(Plant, GpioDriverFor(), settings.GetInt("in1_pin"), settings.GetInt("in2_pin"), pwm);
+                _owned.Add(bridge);
+                emulator = bridge;
+                break;
+            }
+            case "quadrature-encoder":
+                emulator = GpioDriverFor().AttachEncoder(Plant, settings.GetInt("pin_a"), settings.GetInt("pin_b"), settings.GetInt("counts_per_revolution"));
+                break;
+            case "mpu6050":
+            {
+                var key = (settings.GetInt("bus"), settings.GetInt("address"));
+                var imu = new EmulatedMpu6050(Plant, _clock, new EmulatedMpu6050Options { BusId = key.Item1, Address = key.Item2 });
+                _i2c[key] = imu;
+                emulator = imu;
+                break;
+            }
+            case "ads1115":
+            {
+                var key = (settings.GetInt("bus"), settings.GetInt("address"));
+                var adc = new EmulatedAds1115(Plant, _clock, new EmulatedAds1115Options { BusId = key.Item1, Address = key.Item2 });
+                _i2c[key] = adc;
+                emulator = adc;
+                break;
+            }
             case "odrive":
                 var odrive = new EmulatedODrive(Plant, new EmulatedODriveOptions
                 {
@@ -91,9 +159,21 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
                 });
                 _owned.Add(odrive);
                 _serial[settings.GetString("port")] = odrive;
+                emulator = odrive;
                 break;
             default:
                 throw new EmulationException($"{device.Location}: device '{device.Name}' of type {device.Type} has no emulator");
         }
+        _byName[device.Name] = emulator;
+    }
+
+    private EmulatedGpioDriver GpioDriverFor()
+    {
+        if (_gpioDriver is null)
+        {
+            _gpioDriver = new EmulatedGpioDriver();
+            _gpio = new GpioController(_gpioDriver);
+        }
+        return _gpioDriver;
     }
 }

@@ -1,5 +1,10 @@
+using RoboDdpg.Hardware.Ads1115;
 using RoboDdpg.Hardware.Buses;
 using RoboDdpg.Hardware.Description;
+using RoboDdpg.Hardware.HBridgeMotor;
+using RoboDdpg.Hardware.Mpu6050;
+using RoboDdpg.Hardware.Pca9685Motor;
+using RoboDdpg.Hardware.QuadratureEncoder;
 using static RoboDdpg.Hardware.Description.DeviceSettingKind;
 
 namespace RoboDdpg.Hardware.Devices;
@@ -33,11 +38,12 @@ public static class DeviceCatalog
                 new("motor", Integer, "motor terminal M1..M4 on the HAT", null, 1, 4),
                 new("pwm_frequency", Number, "PWM frequency in Hz (1526 is the PCA9685's highest)", 1526.0, 24, 1526),
                 new("invert", Flag, "swap the motor's direction", false),
+                new("brake_at_zero", Flag, "duty 0 shorts the motor (TB6612 short brake, as the twins model duty 0); false: it coasts", true),
             ],
             _ => None, _ => ["duty"],
-            static (d, buses) => throw new NotSupportedException($"{d.Type}: driver not built yet")),
+            static (d, buses) => new Pca9685MotorDriver(d, buses)),
         new DeviceType("hbridge-dc-motor",
-            "brushed DC motor on an H-bridge (L298N, TB6612, DRV8833): hardware PWM for speed, two GPIO pins for direction",
+            "brushed DC motor on an H-bridge (L298N, TB6612): hardware PWM for speed, two GPIO pins for direction",
             [
                 new("pwm_chip", Integer, "PWM chip (/sys/class/pwm/pwmchipN)", 0L, 0, 64),
                 new("pwm_channel", Integer, "PWM channel on the chip", null, 0, 64),
@@ -47,7 +53,7 @@ public static class DeviceCatalog
                 new("invert", Flag, "swap the motor's direction", false),
             ],
             _ => None, _ => ["duty"],
-            static (d, buses) => throw new NotSupportedException($"{d.Type}: driver not built yet")),
+            static (d, buses) => new HBridgeMotorDriver(d, buses)),
         new DeviceType("quadrature-encoder",
             "incremental A/B encoder on two GPIO pins, decoded ×4 in software",
             [
@@ -56,17 +62,20 @@ public static class DeviceCatalog
                 new("counts_per_revolution", Integer, "counts per output revolution after ×4 decoding", null, 4, 1 << 30),
                 new("zero_offset", Number, "angle in rad at power-on (e.g. π when the arm hangs down and 0 is upright)", 0.0),
                 new("invert", Flag, "count the other way", false),
+                new("max_illegal_transitions", Integer, "illegal A/B transitions (missed edges) tolerated before the angle is declared lost", 16L, 0, int.MaxValue),
             ],
             _ => ["angle", "velocity"], _ => None,
-            static (d, buses) => throw new NotSupportedException($"{d.Type}: driver not built yet")),
+            static (d, buses) => new QuadratureEncoderDriver(d, buses)),
         new DeviceType("mpu6050",
             "InvenSense MPU-6050 6-axis IMU on I2C",
             [
                 Bus,
                 new("address", I2cAddress, "0x68, or 0x69 with AD0 high", 0x68L),
+                new("accel_range_g", Integer, "accelerometer full scale: 2, 4, 8 or 16 g", 16L, 2, 16, Check: v => OneOf(v, 2, 4, 8, 16)),
+                new("gyro_range_dps", Integer, "gyroscope full scale: 250, 500, 1000 or 2000 °/s", 2000L, 250, 2000, Check: v => OneOf(v, 250, 500, 1000, 2000)),
             ],
             _ => ["accel_x", "accel_y", "accel_z", "gyro_x", "gyro_y", "gyro_z"], _ => None,
-            static (d, buses) => throw new NotSupportedException($"{d.Type}: driver not built yet")),
+            static (d, buses) => new Mpu6050Driver(d, buses)),
         new DeviceType("ads1115",
             "TI ADS1115 16-bit ADC on I2C: single-ended inputs in volts (motor current through a shunt, supply voltage)",
             [
@@ -77,7 +86,7 @@ public static class DeviceCatalog
                 new("samples_per_second", Integer, "data rate: 8..860", 860L, 8, 860),
             ],
             s => s.GetString("inputs").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), _ => None,
-            static (d, buses) => throw new NotSupportedException($"{d.Type}: driver not built yet")),
+            static (d, buses) => new Ads1115Driver(d, buses)),
         new DeviceType("odrive",
             "ODrive motor controller over USB/UART serial (ASCII protocol), one axis",
             [
@@ -92,6 +101,9 @@ public static class DeviceCatalog
             _ => ["position", "velocity"], s => [s.GetString("mode")],
             ODrive.ODriveMotorDriver.Create),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
+
+    private static string? OneOf(object value, params long[] allowed) =>
+        Array.IndexOf(allowed, (long)value) >= 0 ? null : $"must be one of {string.Join(", ", allowed)} (got {value})";
 
     private static readonly string[] AdcInputs = ["a0", "a1", "a2", "a3"];
     private static readonly double[] AdcRanges = [6.144, 4.096, 2.048, 1.024, 0.512, 0.256];

@@ -72,14 +72,23 @@ internal sealed class HilHarness : IRealtimePlant
         return count;
     }
 
-    /// <summary>The first tick at or after <paramref name="from"/> whose written action equals the safe action, or −1.</summary>
-    public int FirstSafeTickFrom(int from)
+    /// <summary>
+    /// The tick from which every written action up to the end of the run was the safe action, looking from
+    /// <paramref name="from"/> on; −1 if the last tick was not safe. (Earlier safe ticks, e.g. from a slow reading on a
+    /// loaded machine, do not count: what matters is that the safe action comes and holds.)
+    /// </summary>
+    public int SafeFromTick(int from)
     {
+        var safe = Spec.SafeAction.ToArray();
+        var start = -1;
         foreach (var record in _log)
         {
-            if (record.Tick >= from && record.Written.AsSpan().SequenceEqual(Spec.SafeAction.ToArray())) return record.Tick;
+            if (record.Tick < from) continue;
+            var isSafe = record.Written.AsSpan().SequenceEqual(safe);
+            if (!isSafe) start = -1;
+            else if (start < 0) start = record.Tick;
         }
-        return -1;
+        return start;
     }
 
     public void Dispose() => Session.Dispose();
