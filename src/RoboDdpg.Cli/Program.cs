@@ -16,6 +16,8 @@ var root = new RootCommand("roboddpg: DDPG continuous control for robots, in sim
     RunCommand.Create(),
     RunCommand.CreateHil(),
     BenchCommand.Create(),
+    TraceCommand.Create(),
+    FitCommand.Create(),
 };
 
 // Redirected output (logs, CI, pipes) gets whole lines instead of Spectre's 80-column wrapping.

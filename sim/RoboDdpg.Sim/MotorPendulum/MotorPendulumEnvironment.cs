@@ -45,7 +45,7 @@ namespace RoboDdpg.Sim.MotorPendulum;
 /// θ = π + U[−0.2, 0.2), ω = U[−0.5, 0.5), i = 0, latency queue full of the safe duty 0.
 /// </para>
 /// </remarks>
-public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
+public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable, ITraceRecordable
 {
     public const string Name = "motor-pendulum";
     public const double ResetAngleSpread = 0.2;
@@ -151,6 +151,18 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
     }
 
     void ITraceReplayable.WriteOutputs(Span<double> outputs) => WriteExactObservation(outputs);
+
+    TraceSchema ITraceRecordable.TraceSchema => Schema;
+
+    void ITraceRecordable.WriteTraceState(Span<double> state)
+    {
+        if (state.Length != 3) throw new ArgumentException($"motor-pendulum state has 3 entries, got {state.Length}", nameof(state));
+        state[0] = Theta;
+        state[1] = ThetaDot;
+        state[2] = Current;
+    }
+
+    void ITraceRecordable.WriteTraceOutputs(Span<double> outputs) => WriteExactObservation(outputs);
 
     protected override void OnReset(ulong? seed, Span<float> observation)
     {

@@ -186,6 +186,9 @@ public sealed record MotorPendulumParameters
         return parameters;
     }
 
+    /// <summary>The parameters as the indented JSON <see cref="Save"/> writes (for atomic writes by the caller).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions) + Environment.NewLine;
+
     /// <summary>Writes the parameters as indented JSON (all fields, so the file documents every default).</summary>
     public void Save(string path)
     {

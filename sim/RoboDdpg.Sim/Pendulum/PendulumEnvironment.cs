@@ -19,7 +19,7 @@ namespace RoboDdpg.Sim.Pendulum;
 /// and 3e-5 in the reward, so the trace was evidently recorded with float64 promotion.
 /// </para>
 /// </remarks>
-public sealed class PendulumEnvironment : EnvironmentBase, ITraceReplayable
+public sealed class PendulumEnvironment : EnvironmentBase, ITraceReplayable, ITraceRecordable
 {
     public const string Name = "pendulum";
     public const double DefaultGravity = 10.0;
@@ -94,6 +94,17 @@ public sealed class PendulumEnvironment : EnvironmentBase, ITraceReplayable
     }
 
     void ITraceReplayable.WriteOutputs(Span<double> outputs) => WriteExactObservation(outputs);
+
+    TraceSchema ITraceRecordable.TraceSchema => Schema;
+
+    void ITraceRecordable.WriteTraceState(Span<double> state)
+    {
+        if (state.Length != 2) throw new ArgumentException($"pendulum state has 2 entries, got {state.Length}", nameof(state));
+        state[0] = _theta;
+        state[1] = _thetaDot;
+    }
+
+    void ITraceRecordable.WriteTraceOutputs(Span<double> outputs) => WriteExactObservation(outputs);
 
     /// <summary>
     /// Wraps an angle into [−π, π) exactly as Gymnasium's <c>((x + π) % 2π) − π</c> with Python's floored

@@ -4,6 +4,7 @@ using System.Text.Json;
 using RoboDdpg.Core.Environments;
 using RoboDdpg.Core.Policy;
 using RoboDdpg.Sim;
+using RoboDdpg.Sim.MotorPendulum;
 using Spectre.Console;
 
 namespace RoboDdpg.Cli.Commands;
@@ -21,6 +22,8 @@ internal static class EvalCommand
         var parameters = OptionFactory.Create<string?>("--params", "twin parameter file (JSON; motor-pendulum): evaluate on that plant", null);
 
         var command = new Command("eval", "evaluate a saved policy without exploration noise") { policy, env, episodes, seed, json, parameters };
+        var perturbation = new PerturbEvaluation();
+        perturbation.AddTo(command);
         command.SetAction(parse =>
         {
             var path = parse.GetValue(policy)!;
@@ -33,6 +36,12 @@ internal static class EvalCommand
             using var environment = Twins.Create(envName, settings).Start();
             if (mlp.ObservationSize != environment.Spec.ObservationSize || mlp.ActionSize != environment.Spec.ActionSize)
                 throw new CliError($"{path}: policy maps {mlp.ObservationSize} observations to {mlp.ActionSize} actions, '{envName}' has {environment.Spec.ObservationSize} and {environment.Spec.ActionSize}");
+
+            if (perturbation.Requested(parse))
+            {
+                var nominal = parse.GetValue(parameters) is { } nominalFile ? MotorPendulumParameters.Load(nominalFile) : new MotorPendulumParameters();
+                return perturbation.Run(parse, path, mlp, envName, nominal, parse.GetValue(episodes), parse.GetValue(seed), parse.GetValue(json));
+            }
 
             var result = PolicyEvaluator.Evaluate(environment, mlp, parse.GetValue(episodes), parse.GetValue(seed));
             if (parse.GetValue(json))

@@ -51,16 +51,17 @@ internal static class RunCommand
         var estopFile = OptionFactory.Create<string?>("--estop-file", "e-stop input: while this file exists the loop writes the safe action; learning stops until the next run", null);
         var plain = OptionFactory.Create("--no-progress", "plain status lines instead of the live table", false);
         var robot = OptionFactory.Create<string?>("--robot", "robot description file (JSON): run the described robot instead of a twin", null);
+        var recordTrace = OptionFactory.Create<string?>("--record-trace", "record every episode as a trace CSV (start state, actions, outputs; twin-check and fit read it), kept on Ctrl+C", null);
         var emulate = OptionFactory.Create("--emulate", "with --robot: emulated devices driven by the description's twin instead of /dev/i2c-*, GPIO and /dev/tty*", false);
 
         var command = hil
             ? new Command("hil", "run the control loop on a described robot: its real devices, or emulated ones (--emulate) running the real drivers")
             {
-                robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain,
+                robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain, recordTrace,
             }
             : new Command("run", "run the real-time control loop on a twin or a described robot, optionally learning online")
             {
-                env, robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain,
+                env, robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain, recordTrace,
             };
         pacing.AddTo(command);
         command.SetAction(parse =>
@@ -82,8 +83,14 @@ internal static class RunCommand
             if (policyPath is not null) (loaded, metadata) = PolicyFile.Load(policyPath);
 
             using var plant = robotPath is null ? Plant.Twin(parse.GetValue(env)!) : Plant.Described(robotPath, parse.GetValue(emulate));
-            var environment = plant.Environment;
             var envName = plant.Name;
+            // With --record-trace the loop drives the plant through a recorder; the trace is completed after the loop stops.
+            using var recorder = parse.GetValue(recordTrace) is { } tracePath
+                ? plant.Environment is RoboDdpg.Core.Traces.ITraceRecordable recordable
+                    ? new TraceRecording(recordable, TraceFiles.Create(tracePath, recordable.TraceSchema, "--record-trace"))
+                    : throw new CliError($"--record-trace: '{envName}' cannot report trace states and outputs (its environment does not implement ITraceRecordable)")
+                : null;
+            var environment = recorder?.Environment ?? plant.Environment;
             var spec = environment.Spec;
             var rate = parse.GetValue(hz) is > 0 and var r ? r : 1.0 / spec.ControlPeriodSeconds;
             if (loaded is not null) plant.Check(policyPath!, loaded, metadata!);
@@ -108,10 +115,27 @@ internal static class RunCommand
             var ddpg = new DdpgOptions { HiddenSizes = hidden, Threads = parse.GetValue(threads), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
             var runSeed = parse.GetValue(seed);
             using var session = new Session(envName, plant, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
-                parse.GetValue(estopFile), pretrainedPath);
-            return session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
+                parse.GetValue(estopFile), pretrainedPath, recorder?.Environment);
+            var exitCode = session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
+            if (recorder is not null)
+            {
+                recorder.Writer.Complete();
+                AnsiConsole.MarkupLineInterpolated($"wrote [blue]{recorder.Writer.Path}[/]: {recorder.Writer.Cases} cases, {recorder.Writer.Steps} steps");
+            }
+            return exitCode;
         });
         return command;
+    }
+
+    /// <summary>A plant wrapped so that the loop's episodes go to a trace file; disposing completes the file.</summary>
+    private sealed class TraceRecording(RoboDdpg.Core.Traces.ITraceRecordable plant, RoboDdpg.Core.Traces.TraceWriter writer) : IDisposable
+    {
+        public RoboDdpg.Core.Traces.TraceWriter Writer { get; } = writer;
+
+        /// <summary>The recorder the loop drives (real-time plants stay real-time).</summary>
+        public IEnvironment Environment { get; } = RoboDdpg.Core.Traces.TraceRecordingEnvironment.For(plant, writer);
+
+        public void Dispose() => Writer.Dispose();
     }
 
     /// <summary>One run: loop, optional learner, status display, outputs.</summary>
@@ -129,13 +153,15 @@ internal static class RunCommand
         private readonly LearnerThread? _learnerThread;
         private readonly string? _estopFile;
 
+        /// <param name="recording">The plant wrapped by a trace recorder (<c>--record-trace</c>), or null.</param>
         public Session(string envName, Plant plant, MlpPolicy? loaded, bool learning, DdpgOptions ddpg, ulong seed,
-            int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions, string? estopFile, string? pretrained)
+            int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions, string? estopFile, string? pretrained,
+            IEnvironment? recording = null)
         {
             _envName = envName;
-            _environment = plant.Environment;
+            _environment = recording ?? plant.Environment;
             _robot = plant.Robot;
-            var environment = plant.Environment;
+            var environment = _environment;
             _learning = learning;
             _ddpg = ddpg;
             _seed = seed;

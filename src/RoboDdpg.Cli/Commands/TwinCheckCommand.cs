@@ -14,12 +14,14 @@ internal static class TwinCheckCommand
         var env = OptionFactory.Environment();
         var trace = new Option<string>("--trace") { Description = "trace CSV (case,step,<state columns>,action,cos,sin,thdot,reward; pendulum: th0,thdot0; motor-pendulum: th0,thdot0,i0)", Required = true };
         var tolerance = OptionFactory.InRange("--tolerance", "largest acceptable absolute error", TwinCheck.DefaultTolerance, 0, double.MaxValue);
+        var parameters = OptionFactory.Create<string?>("--params", "twin parameter file (JSON; motor-pendulum), e.g. one written by fit", null);
 
-        var command = new Command("twin-check", "compare a simulator twin with a recorded reference trace") { env, trace, tolerance };
+        var command = new Command("twin-check", "compare a simulator twin with a recorded reference trace") { env, trace, tolerance, parameters };
         command.SetAction(parse =>
         {
             var envName = parse.GetValue(env)!;
-            using var environment = Sim.EnvironmentRegistry.Create(envName);
+            var settings = new Sim.TwinSettings(parse.GetValue(parameters) is { } file ? Sim.TwinFile.Read(file) : null);
+            using var environment = Twins.Create(envName, settings);
             if (environment is not ITraceReplayable twin) throw new CliError($"environment '{envName}' cannot replay traces");
             var report = TwinCheck.Run(parse.GetValue(trace)!, twin);
             Console.WriteLine(report.ToJson());

@@ -1,7 +1,8 @@
-namespace RoboDdpg.Sim.Traces;
+namespace RoboDdpg.Core.Traces;
 
 /// <summary>
-/// Which CSV columns a twin's trace uses besides the fixed <c>case</c>, <c>step</c> and <c>reward</c>.
+/// Which CSV columns a plant's trace uses besides the fixed <c>case</c>, <c>step</c> and <c>reward</c>. Shared by the
+/// writer here (twins and hardware record traces) and the reader and replay in sim/ (twin-check, fitting).
 /// </summary>
 /// <param name="StateColumns">Initial state of the case (repeated on each of its rows), float64.</param>
 /// <param name="ActionColumns">Action applied at the step, float32.</param>
@@ -15,7 +16,7 @@ public sealed record TraceSchema(
     public const string StepColumn = "step";
     public const string RewardColumn = "reward";
 
-    /// <summary>All columns a trace must have, in the order missing ones are reported.</summary>
+    /// <summary>All columns a trace must have, in the order missing ones are reported (and the writer writes them).</summary>
     public IEnumerable<string> RequiredColumns =>
         [CaseColumn, StepColumn, .. StateColumns, .. ActionColumns, .. OutputColumns, RewardColumn];
 }
