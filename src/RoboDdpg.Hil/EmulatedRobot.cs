@@ -76,6 +76,9 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
 
     public GpioController Gpio => _gpio ?? throw new BusUnavailableException("emulated robot has no GPIO devices");
 
+    /// <summary>The plant's clock: drivers timestamp readings on the same time base as the physics.</summary>
+    public IMonotonicClock Clock => _clock;
+
     /// <summary>The emulator standing in for the described device <paramref name="name"/> (fault injection, inspection).</summary>
     public T Device<T>(string name) where T : class =>
         _byName.TryGetValue(name, out var device) && device is T typed

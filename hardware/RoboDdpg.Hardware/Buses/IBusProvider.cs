@@ -1,6 +1,7 @@
 using System.Device.Gpio;
 using System.Device.I2c;
 using System.Device.Pwm;
+using RoboDdpg.Core.Timing;
 
 namespace RoboDdpg.Hardware.Buses;
 
@@ -21,4 +22,10 @@ public interface IBusProvider
 
     /// <summary>The path <see cref="System.IO.Ports.SerialPort"/> should open for the description's port name.</summary>
     string ResolveSerialPort(string port);
+
+    /// <summary>
+    /// The time base of these buses: drivers timestamp readings with it (encoder speed, stuck-sensor checks), so that
+    /// emulated devices on a fake clock see the same time as their physics.
+    /// </summary>
+    IMonotonicClock Clock => MonotonicClock.Instance;
 }

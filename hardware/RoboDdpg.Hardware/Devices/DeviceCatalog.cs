@@ -65,7 +65,7 @@ public static class DeviceCatalog
                 new("max_illegal_transitions", Integer, "illegal A/B transitions (missed edges) tolerated before the angle is declared lost", 16L, 0, int.MaxValue),
             ],
             _ => ["angle", "velocity"], _ => None,
-            static (d, buses) => new QuadratureEncoderDriver(d, buses)),
+            static (d, buses) => new QuadratureEncoderDriver(d, buses, buses.Clock)),
         new DeviceType("mpu6050",
             "InvenSense MPU-6050 6-axis IMU on I2C",
             [
@@ -75,7 +75,7 @@ public static class DeviceCatalog
                 new("gyro_range_dps", Integer, "gyroscope full scale: 250, 500, 1000 or 2000 °/s", 2000L, 250, 2000, Check: v => OneOf(v, 250, 500, 1000, 2000)),
             ],
             _ => ["accel_x", "accel_y", "accel_z", "gyro_x", "gyro_y", "gyro_z"], _ => None,
-            static (d, buses) => new Mpu6050Driver(d, buses)),
+            static (d, buses) => new Mpu6050Driver(d, buses, buses.Clock)),
         new DeviceType("ads1115",
             "TI ADS1115 16-bit ADC on I2C: single-ended inputs in volts (motor current through a shunt, supply voltage)",
             [

@@ -78,15 +78,19 @@ public sealed class HatRobotHilTests(ITestOutputHelper output)
         var clock = new FakeClock();
         using var robot = new HilHarness(HatPath, WithImu(), clock: clock);
         robot.At(FaultTick, () => Inject(robot, fault));
-        robot.Run(FaultTick + 40, bias: 0.3f, watchdogTicks: WatchdogTicks);
+        // A state-dependent policy: the duty changes every tick, so every tick writes to the PCA9685 (an unchanged duty
+        // is not rewritten, and a NACK would go unnoticed until the next change).
+        robot.Run(FaultTick + 40, new DenseLayer(4, 1, [0f, 0.1f, -0.8f, 0.05f], [0.3f]), watchdogTicks: WatchdogTicks);
 
-        // Inline devices fail in the tick they break (an IMU frozen is recognised after 100 ms of identical readings);
-        // then WatchdogTicks stale ticks bring the safe action, which holds while the fault lasts.
-        var detection = fault == "imu stuck" ? 10 + 1 : 0;
-        var bound = FaultTick + detection + WatchdogTicks;
+        // Inline devices fail in the tick they break; the last good reading (tick FaultTick − 1) stays usable for
+        // max_age_ticks (2), so readings are stale from FaultTick + 2 on and WatchdogTicks stale ticks later the safe
+        // action is written. Detection adds its own ticks: the encoder's illegal transition comes with the next burst of
+        // edges, and a frozen IMU is recognised after 100 ms (10 ticks) of identical readings.
+        var detection = fault switch { "imu stuck" => 10, "encoder illegal edges" => 1, _ => 0 };
+        var bound = FaultTick + detection + 2 + WatchdogTicks - 1;
         var safe = robot.SafeFromTick(FaultTick);
         output.WriteLine($"{fault}: safe action from tick {safe} (fault at {FaultTick}, bound {bound})");
-        Assert.InRange(safe, FaultTick, bound);
+        Assert.InRange(safe, FaultTick + 2, bound); // deterministic: nothing goes stale before the fault
         Assert.Equal(robot.RecordableTransitions(), robot.Replay!.Count);
         Assert.Contains(robot.Robot.Health, h => h.FailedExchanges > 0);
     }
