@@ -58,8 +58,13 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
         try
         {
             foreach (var device in description.Devices) robot.AddDevice(device);
-            // Encoder edges follow the plant in real time; tests with a fake clock pump them themselves.
-            if (robot._gpioDriver is not null && clock is MonotonicClock) robot._gpioDriver.StartPumping();
+            robot.Faults = new EmulatedFaultSchedule(emulation.Faults, name => robot._byName[name], clock);
+            // Encoder edges and scheduled faults follow the plant in real time; with a fake clock the owner drives them.
+            if (clock is MonotonicClock)
+            {
+                robot._gpioDriver?.StartPumping();
+                robot.Faults.Start();
+            }
             return robot;
         }
         catch
@@ -75,6 +80,9 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
             : throw new BusUnavailableException($"emulated I2C bus {busId}: nothing answers at 0x{address:x2}");
 
     public GpioController Gpio => _gpio ?? throw new BusUnavailableException("emulated robot has no GPIO devices");
+
+    /// <summary>The description's scheduled faults (what was injected and cleared so far).</summary>
+    public EmulatedFaultSchedule Faults { get; private set; } = null!;
 
     /// <summary>The plant's clock: drivers timestamp readings on the same time base as the physics.</summary>
     public IMonotonicClock Clock => _clock;
@@ -104,6 +112,7 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
 
     public void Dispose()
     {
+        Faults?.Dispose();
         _gpioDriver?.StopPumping();
         for (var i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
         _owned.Clear();

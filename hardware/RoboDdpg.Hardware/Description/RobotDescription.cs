@@ -117,6 +117,22 @@ public sealed record FaultPolicy(
 
 /// <summary>
 /// What <c>hil --emulate</c> runs this robot's devices against: a twin name (e.g. "motor-pendulum"), an optional
-/// parameter file for it (relative to the description file) and fault injections for tests.
+/// parameter file for it (relative to the description file) and a schedule of injected faults.
 /// </summary>
-public sealed record EmulationDescription(string Twin, string? ParametersFile, SourceLocation Location);
+public sealed record EmulationDescription(string Twin, string? ParametersFile, SourceLocation Location)
+{
+    /// <summary>Faults the emulated devices suffer during a run, in the order given.</summary>
+    public IReadOnlyList<EmulatedFault> Faults { get; init; } = [];
+}
+
+/// <summary>
+/// One injected fault of an emulated device: from <paramref name="AtSeconds"/> after the start for
+/// <paramref name="ForSeconds"/> seconds. Kinds: nack (I2C devices refuse every transaction), stuck (registers or
+/// feedback frozen), garbage (0xFF reads, garbled serial answers), latency (each transaction delayed by
+/// <paramref name="LatencyMilliseconds"/>), disconnect (serial cable pulled), silence (serial answers dropped),
+/// illegal-edges (an encoder's A and B change together).
+/// </summary>
+public sealed record EmulatedFault(string Device, string Kind, double AtSeconds, double ForSeconds, double LatencyMilliseconds, SourceLocation Location)
+{
+    public static IReadOnlyList<string> Kinds { get; } = ["nack", "stuck", "garbage", "latency", "disconnect", "silence", "illegal-edges"];
+}

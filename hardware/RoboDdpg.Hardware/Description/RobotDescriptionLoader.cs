@@ -75,7 +75,8 @@ public static class RobotDescriptionLoader
         private static readonly string[] TerminationFields = ["signal", "below", "above"];
         private static readonly string[] FaultFields =
             ["retries", "retry_delay_us", "break_after_failures", "break_seconds", "safe_after_ticks", "give_up_after_seconds"];
-        private static readonly string[] EmulationFields = ["twin", "parameters"];
+        private static readonly string[] EmulationFields = ["twin", "parameters", "faults"];
+        private static readonly string[] EmulatedFaultFields = ["device", "fault", "at_seconds", "for_seconds", "latency_ms"];
         private static readonly string[] TransformNames = ["none", "cos", "sin"];
 
         private readonly Dictionary<string, ReadDevice> _devices = new(StringComparer.Ordinal);
@@ -527,7 +528,38 @@ public static class RobotDescriptionLoader
                 if (!File.Exists(parameters))
                     throw Error(p.Line, $"emulation.parameters: file '{written}' not found (looked for {parameters})");
             }
-            return new EmulationDescription(twin, parameters, new SourceLocation(file, node.Line));
+            var faults = new List<EmulatedFault>();
+            if (fields.Get("faults") is { } faultsProperty)
+            {
+                var items = ArrayValue(faultsProperty.Value, "emulation.faults");
+                for (var i = 0; i < items.Count; i++)
+                {
+                    var path = $"emulation.faults[{i}]";
+                    var faultNode = ObjectValue(items[i], path);
+                    var faultFields = new Fields(this, faultNode, path, EmulatedFaultFields);
+                    var deviceProperty = faultFields.Require("device");
+                    var device = NonEmptyString(deviceProperty, $"{path}.device");
+                    if (!_devices.ContainsKey(device))
+                        throw Error(deviceProperty.Line, $"{path}.device '{device}' names no device; devices: {string.Join(", ", _devices.Keys)}");
+                    var kindProperty = faultFields.Require("fault");
+                    var kind = String(kindProperty.Value, $"{path}.fault");
+                    if (!EmulatedFault.Kinds.Contains(kind))
+                        throw Error(kindProperty.Line, $"{path}.fault must be one of {string.Join(", ", EmulatedFault.Kinds)} (got '{kind}')");
+                    var at = NonNegative(faultFields.Require("at_seconds"), $"{path}.at_seconds");
+                    var duration = NonNegative(faultFields.Require("for_seconds"), $"{path}.for_seconds");
+                    var latency = faultFields.Get("latency_ms") is { } l ? NonNegative(l, $"{path}.latency_ms") : 0;
+                    if (kind == "latency" && latency <= 0)
+                        throw Error(faultNode.Line, $"{path}: a latency fault needs latency_ms > 0");
+                    faults.Add(new EmulatedFault(device, kind, at, duration, latency, new SourceLocation(file, faultNode.Line)));
+                }
+            }
+            return new EmulationDescription(twin, parameters, new SourceLocation(file, node.Line)) { Faults = faults };
+        }
+
+        private double NonNegative(JsonProperty property, string label)
+        {
+            var value = Finite(property.Value, label);
+            return value >= 0 ? value : throw Error(property.Line, $"{label} must be >= 0 (got {Format(value)})");
         }
 
         // ---- signals ----

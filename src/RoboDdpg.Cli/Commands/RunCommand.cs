@@ -144,6 +144,7 @@ internal static class RunCommand
         private readonly string _envName;
         private readonly IEnvironment _environment;
         private readonly HardwareEnvironment? _robot;
+        private readonly RoboDdpg.Hil.EmulatedRobot? _emulation;
         private readonly bool _learning;
         private readonly DdpgOptions _ddpg;
         private readonly ulong _seed;
@@ -161,6 +162,7 @@ internal static class RunCommand
             _envName = envName;
             _environment = recording ?? plant.Environment;
             _robot = plant.Robot;
+            _emulation = plant.Emulation;
             var environment = _environment;
             _learning = learning;
             _ddpg = ddpg;
@@ -321,6 +323,8 @@ internal static class RunCommand
             foreach (var d in _robot!.Health)
                 table.AddRow(Markup.Escape(d.Device), $"{d.Exchanges}", $"{d.FailedExchanges}", $"{d.Retries}", $"{d.CircuitOpenings}", Markup.Escape(d.LastError ?? "–"));
             console.Write(table);
+            if (_emulation is { Faults.Count: > 0 } emulation)
+                console.MarkupLineInterpolated($"emulated faults: {emulation.Faults.Injected} injected, {emulation.Faults.Cleared} cleared; {_control.Safety.Counters.Watchdog + _control.Safety.Counters.EmergencyStop} ticks in the safe action");
         }
 
         private string StatusLine(RealtimeLoopStats stats)
@@ -378,6 +382,9 @@ internal static class RunCommand
                 summary["io_write_us_p50"] = _robot.WriteTime.Percentile(50) / 1e3;
                 summary["io_write_us_p99"] = _robot.WriteTime.Percentile(99) / 1e3;
                 summary["io_write_us_max"] = _robot.WriteTime.Max / 1e3;
+                summary["safe_action_ticks"] = safety.Watchdog + safety.EmergencyStop;
+                summary["faults_injected"] = _emulation?.Faults.Injected;
+                summary["faults_cleared"] = _emulation?.Faults.Cleared;
                 summary["devices"] = _robot.Health.Select(d => new Dictionary<string, object?>
                 {
                     ["name"] = d.Device, ["exchanges"] = d.Exchanges, ["failed"] = d.FailedExchanges, ["retries"] = d.Retries,
