@@ -12,7 +12,7 @@ internal static class TwinCheckCommand
     public static Command Create()
     {
         var env = OptionFactory.Environment();
-        var trace = new Option<string>("--trace") { Description = "trace CSV (case,step,<state columns>,action,cos,sin,thdot,reward; pendulum: th0,thdot0; motor-pendulum: th0,thdot0,i0)", Required = true };
+        var trace = new Option<string>("--trace") { Description = "trace CSV (case,step,<state columns>,action,<output columns>,reward; pendulum: th0,thdot0 → cos,sin,thdot; motor-pendulum: th0,thdot0,i0 → cos,sin,thdot; belt-cartpole: x0,xdot0,phi0,phidot0,i0 → x,xdot,cos,sin,phidot)", Required = true };
         var tolerance = OptionFactory.InRange("--tolerance", "largest acceptable absolute error", TwinCheck.DefaultTolerance, 0, double.MaxValue);
 
         var command = new Command("twin-check", "compare a simulator twin with a recorded reference trace") { env, trace, tolerance };
@@ -21,7 +21,7 @@ internal static class TwinCheckCommand
             var envName = parse.GetValue(env)!;
             using var environment = Sim.EnvironmentRegistry.Create(envName);
             if (environment is not ITraceReplayable twin) throw new CliError($"environment '{envName}' cannot replay traces");
-            var report = TwinCheck.Run(parse.GetValue(trace)!, twin);
+            var report = TwinCheck.Check(parse.GetValue(trace)!, twin);
             Console.WriteLine(report.ToJson());
             return report.IsWithin(parse.GetValue(tolerance)) ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
