@@ -1,4 +1,5 @@
 using RoboDdpg.Core.Environments;
+using RoboDdpg.Sim.CartPole;
 using RoboDdpg.Sim.MotorPendulum;
 using RoboDdpg.Sim.Pendulum;
 using RoboDdpg.Sim.Randomization;
@@ -31,6 +32,7 @@ public static class EnvironmentRegistry
             ? new PendulumEnvironment()
             : throw new ArgumentException("pendulum is Gymnasium's Pendulum-v1 exactly: it takes no parameter or randomization file"),
         [MotorPendulumEnvironment.Name] = CreateMotorPendulum,
+        [BeltCartPoleEnvironment.Name] = CreateBeltCartPole,
     };
 
     private static readonly string[] SortedNames = [.. Factories.Keys.Order(StringComparer.Ordinal)];
@@ -61,5 +63,12 @@ public static class EnvironmentRegistry
         return settings.Randomization is { } ranges
             ? new RandomizedEnvironment(RandomizationConfig.Parse(ranges.Json, ranges.Path, parameters), parameters)
             : new MotorPendulumEnvironment(parameters);
+    }
+
+    private static IEnvironment CreateBeltCartPole(TwinSettings settings)
+    {
+        if (settings.Randomization is not null)
+            throw new ArgumentException($"{BeltCartPoleEnvironment.Name} takes a parameter file but no randomization file (randomization covers the motor pendulum only)");
+        return new BeltCartPoleEnvironment(settings.Parameters is { } file ? CartPoleParameters.Parse(file.Json, file.Path) : null);
     }
 }

@@ -52,7 +52,7 @@ public sealed class TrainAndEvalCommandTests
     }
 
     [Theory]
-    [InlineData(new[] { "train", "--env", "cartpole" }, "unknown environment 'cartpole' (known: motor-pendulum, pendulum)")]
+    [InlineData(new[] { "train", "--env", "cartpole" }, "unknown environment 'cartpole' (known: belt-cartpole, motor-pendulum, pendulum)")]
     [InlineData(new[] { "train", "--steps", "-5" }, "--steps must be at least 1, got -5")]
     [InlineData(new[] { "train", "--steps", "many" }, "many")]
     [InlineData(new[] { "train", "--gamma", "1.5" }, "--gamma must be in [0, 1], got 1.5")]

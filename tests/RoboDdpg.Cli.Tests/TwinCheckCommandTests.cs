@@ -64,4 +64,32 @@ public sealed class TwinCheckCommandTests
             Assert.Equal("", result.Stdout);
         }
     }
+
+    [Fact]
+    public void The_cart_pole_replays_its_own_columns()
+    {
+        // Hanging at rest at the rail centre with duty 0 nothing moves (sin π·S·g is far below the pivot friction),
+        // so every step reports x = 0, ẋ = 0, cos = −1, sin = sin π, φ̇ = 0 and reward (1 + cos π)/2 = 0.
+        using var dir = new TempDirectory();
+        var sinPi = Math.Sin(Math.PI).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var pi = Math.PI.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var rows = Enumerable.Range(0, 3).Select(k => $"0,{k},0,0,{pi},0,0,0,0,0,-1,{sinPi},0,0");
+        var good = dir.Write("rest.csv", "case,step,x0,xdot0,phi0,phidot0,i0,action,x,xdot,cos,sin,phidot,reward\n" + string.Join("\n", rows) + "\n");
+
+        var result = Cli.Run("twin-check", "--env", "belt-cartpole", "--trace", good);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("{\"cases\":1,\"steps\":3,\"max_abs_error\":0,\"x\":0,\"xdot\":0,\"cos\":0,\"sin\":0,\"phidot\":0,\"reward\":0}", result.Stdout.Trim());
+
+        // The recorded cart moved 1 mm: outside the tolerance, exit 1, the error in its column.
+        var moved = dir.Write("moved.csv", File.ReadAllText(good).Replace($"0,0,0,-1,{sinPi},0,0\n", $"0,0.001,0,-1,{sinPi},0,0\n", StringComparison.Ordinal));
+        result = Cli.Run("twin-check", "--env", "belt-cartpole", "--trace", moved);
+        Assert.Equal(1, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(0.001, json.RootElement.GetProperty("x").GetDouble());
+
+        // A pendulum trace lacks the cart's columns.
+        result = Cli.Run("twin-check", "--env", "belt-cartpole", "--trace", ReferenceTrace.Path);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("missing column 'x0'", result.Stderr, StringComparison.Ordinal);
+    }
 }

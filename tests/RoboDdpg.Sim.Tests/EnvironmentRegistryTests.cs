@@ -7,7 +7,7 @@ public sealed class EnvironmentRegistryTests
     [Fact]
     public void Lists_the_twins_and_creates_pendulum()
     {
-        Assert.Equal(["motor-pendulum", "pendulum"], EnvironmentRegistry.Names);
+        Assert.Equal(["belt-cartpole", "motor-pendulum", "pendulum"], EnvironmentRegistry.Names);
         using var env = EnvironmentRegistry.Create("pendulum");
         Assert.IsType<PendulumEnvironment>(env);
         Assert.Equal("pendulum", env.Spec.Name);
@@ -25,8 +25,8 @@ public sealed class EnvironmentRegistryTests
     public void Unknown_name_throws_with_known_names()
     {
         var ex = Assert.Throws<UnknownEnvironmentException>(() => EnvironmentRegistry.Create("cartpole"));
-        Assert.Equal("unknown environment 'cartpole' (known: motor-pendulum, pendulum)", ex.Message);
+        Assert.Equal("unknown environment 'cartpole' (known: belt-cartpole, motor-pendulum, pendulum)", ex.Message);
         Assert.Equal("cartpole", ex.Name);
-        Assert.Equal(["motor-pendulum", "pendulum"], ex.KnownNames);
+        Assert.Equal(["belt-cartpole", "motor-pendulum", "pendulum"], ex.KnownNames);
     }
 }

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
 using RoboDdpg.Core.Environments;
 using RoboDdpg.Sim.Pendulum;
 
@@ -40,6 +43,17 @@ public static class TwinCheck
             MaxAbsErrorSin: result.MaxAbsErrors[1],
             MaxAbsErrorThetaDot: result.MaxAbsErrors[2],
             MaxAbsErrorReward: result.MaxAbsErrorReward);
+    }
+
+    /// <summary>
+    /// Twin-checks any replayable twin against a trace with the twin's own columns (<see cref="ITraceReplayable.TraceSchema"/>):
+    /// the largest absolute error per output column and for the reward.
+    /// </summary>
+    /// <exception cref="TraceFormatException">The trace is missing, unreadable or malformed.</exception>
+    public static TraceReplayResult Check(string tracePath, ITraceReplayable twin)
+    {
+        ArgumentNullException.ThrowIfNull(twin);
+        return Replay(twin, TraceReader.Read(tracePath, twin.TraceSchema));
     }
 
     /// <summary>Replays <paramref name="trace"/> on any replayable twin; starts the twin if it is not active yet.</summary>
@@ -90,4 +104,34 @@ public sealed record TraceReplayResult(
     double MaxAbsErrorReward)
 {
     public double MaxAbsError => MaxAbsErrors.Aggregate(MaxAbsErrorReward, Math.Max);
+
+    /// <summary>True when every error is at most <paramref name="tolerance"/> (false on NaN).</summary>
+    public bool IsWithin(double tolerance) => MaxAbsError <= tolerance;
+
+    /// <summary>
+    /// One JSON object: cases, steps, max_abs_error, then one error per output column in schema order, then reward,
+    /// e.g. <c>{"cases":16,"steps":3200,"max_abs_error":0,"cos":0,"sin":0,"thdot":0,"reward":0}</c> for a pendulum
+    /// (the same text as <see cref="TwinCheckReport.ToJson"/>). Non-finite errors are written as "NaN"/"Infinity".
+    /// </summary>
+    public string ToJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("cases", Cases);
+            writer.WriteNumber("steps", Steps);
+            WriteError(writer, "max_abs_error", MaxAbsError);
+            for (var i = 0; i < OutputColumns.Count; i++) WriteError(writer, OutputColumns[i], MaxAbsErrors[i]);
+            WriteError(writer, TraceSchema.RewardColumn, MaxAbsErrorReward);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WriteError(Utf8JsonWriter writer, string name, double value)
+    {
+        if (double.IsFinite(value)) writer.WriteNumber(name, value);
+        else writer.WriteString(name, double.IsNaN(value) ? "NaN" : "Infinity");
+    }
 }

@@ -19,7 +19,7 @@ internal static class EvalCommand
         var episodes = OptionFactory.AtLeast("--episodes", "deterministic evaluation episodes", 10, 1);
         var seed = OptionFactory.Create("--seed", "seed of episode 0 (episode i uses seed + i)", PolicyEvaluator.DefaultSeed);
         var json = OptionFactory.Create("--json", "print one JSON object instead of text", false);
-        var parameters = OptionFactory.Create<string?>("--params", "twin parameter file (JSON; motor-pendulum): evaluate on that plant", null);
+        var parameters = OptionFactory.Create<string?>("--params", "twin parameter file (JSON; motor-pendulum, belt-cartpole): evaluate on that plant", null);
 
         var command = new Command("eval", "evaluate a saved policy without exploration noise") { policy, env, episodes, seed, json, parameters };
         var perturbation = new PerturbEvaluation();

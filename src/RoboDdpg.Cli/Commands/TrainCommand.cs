@@ -39,7 +39,7 @@ internal static class TrainCommand
         var evalEpisodes = OptionFactory.AtLeast("--eval-episodes", "deterministic episodes per evaluation", trainingDefaults.EvalEpisodes, 1);
         var checkpointInterval = OptionFactory.AtLeast("--checkpoint-interval", "steps between checkpoints (0: only at the end)", trainingDefaults.CheckpointInterval, 0);
         var noProgress = OptionFactory.Create("--no-progress", "plain log lines instead of the live progress bar", false);
-        var parameters = OptionFactory.Create<string?>("--params", "twin parameter file (JSON; motor-pendulum)", null);
+        var parameters = OptionFactory.Create<string?>("--params", "twin parameter file (JSON; motor-pendulum, belt-cartpole)", null);
         var randomize = OptionFactory.Create<string?>("--randomize", "per-episode randomization ranges (JSON; motor-pendulum); evaluation stays on the nominal plant", null);
 
         Option[] hyperparameters = [gamma, rho, actorLr, criticLr, batch, buffer, warmup, utd, noise, sigma, hidden, threads, evalInterval, evalEpisodes, checkpointInterval, seed, env, parameters, randomize];

@@ -12,7 +12,7 @@ internal static class TwinCheckCommand
     public static Command Create()
     {
         var env = OptionFactory.Environment();
-        var trace = new Option<string>("--trace") { Description = "trace CSV (case,step,<state columns>,action,cos,sin,thdot,reward; pendulum: th0,thdot0; motor-pendulum: th0,thdot0,i0)", Required = true };
+        var trace = new Option<string>("--trace") { Description = "trace CSV (case,step,<state columns>,action,<output columns>,reward; pendulum: th0,thdot0 → cos,sin,thdot; motor-pendulum: th0,thdot0,i0 → cos,sin,thdot; belt-cartpole: x0,xdot0,phi0,phidot0,i0 → x,xdot,cos,sin,phidot)", Required = true };
         var tolerance = OptionFactory.InRange("--tolerance", "largest acceptable absolute error", TwinCheck.DefaultTolerance, 0, double.MaxValue);
         var parameters = OptionFactory.Create<string?>("--params", "twin parameter file (JSON; motor-pendulum), e.g. one written by fit", null);
 
@@ -23,7 +23,7 @@ internal static class TwinCheckCommand
             var settings = new Sim.TwinSettings(parse.GetValue(parameters) is { } file ? Sim.TwinFile.Read(file) : null);
             using var environment = Twins.Create(envName, settings);
             if (environment is not ITraceReplayable twin) throw new CliError($"environment '{envName}' cannot replay traces");
-            var report = TwinCheck.Run(parse.GetValue(trace)!, twin);
+            var report = TwinCheck.Check(parse.GetValue(trace)!, twin);
             Console.WriteLine(report.ToJson());
             return report.IsWithin(parse.GetValue(tolerance)) ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
