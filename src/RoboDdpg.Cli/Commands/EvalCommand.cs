@@ -29,11 +29,13 @@ internal static class EvalCommand
             var path = parse.GetValue(policy)!;
             var (mlp, metadata) = PolicyFile.Load(path);
             var envName = parse.GetValue(env)!;
-            if (metadata.Environment != envName)
-                throw new CliError($"{path}: policy was trained on '{metadata.Environment}', not '{envName}'");
-
             var settings = new TwinSettings(parse.GetValue(parameters) is { } file ? TwinFile.Read(file) : null);
             using var environment = Twins.Create(envName, settings).Start();
+            // A policy from another plant qualifies when it sees and drives the same things (e.g. one fine-tuned on the
+            // robot built after this twin: same observation and action names).
+            if (metadata.Environment != envName && (!metadata.ObservationNames.SequenceEqual(environment.Spec.Observation.Names) ||
+                                                    !metadata.ActionNames.SequenceEqual(environment.Spec.Action.Names)))
+                throw new CliError($"{path}: policy was trained on '{metadata.Environment}', not '{envName}', and its observation/action names differ");
             if (mlp.ObservationSize != environment.Spec.ObservationSize || mlp.ActionSize != environment.Spec.ActionSize)
                 throw new CliError($"{path}: policy maps {mlp.ObservationSize} observations to {mlp.ActionSize} actions, '{envName}' has {environment.Spec.ObservationSize} and {environment.Spec.ActionSize}");
 
