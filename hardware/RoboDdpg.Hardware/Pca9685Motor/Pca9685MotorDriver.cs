@@ -12,9 +12,9 @@ namespace RoboDdpg.Hardware.Pca9685Motor;
 
 /// <summary>
 /// A brushed DC motor on one terminal (M1..M4) of an Adafruit-style motor HAT: a PCA9685 PWM chip driving TB6612FNG
-/// H-bridges. Output "duty" in [−1, 1]: the sign is the direction (positive = the HAT's forward, IN1 high), 0 stops
-/// with the bridge outputs off (IN1 = IN2 = low: the motor coasts). Writing duty 0 brakes instead (IN1 = IN2 = high)
-/// unless the description sets <c>brake_at_zero: false</c>.
+/// H-bridges. Output "duty" in [−1, 1]: the sign is the direction (positive = the HAT's forward, IN1 high); duty 0
+/// brakes (IN1 = IN2 = high, like the twin's duty 0) or, with <c>brake_at_zero: false</c>, coasts (IN1 = IN2 = low).
+/// <see cref="Stop"/> always leaves every output off.
 /// </summary>
 /// <remarks>
 /// <para>Built on the dotnet/iot bindings: <see cref="Pca9685"/> over the I2C device from <see cref="IBusProvider"/>
