@@ -45,6 +45,8 @@ internal static class RunCommand
         var utd = OptionFactory.InRange("--utd", "learner updates per recorded transition", ddpgDefaults.UpdatesPerStep, 0, 64, minimumExclusive: true);
         var publishEvery = OptionFactory.AtLeast("--publish-every", "learner updates between policy snapshots", new LearnerOptions().PublishEvery, 1);
         var threads = OptionFactory.AtLeast("--threads", "TorchSharp threads of the learner", ddpgDefaults.Threads, 1);
+        var actorLr = OptionFactory.InRange("--actor-lr", "actor Adam learning rate (lower it to fine-tune gently)", ddpgDefaults.ActorLearningRate, 0, 1, minimumExclusive: true);
+        var criticLr = OptionFactory.InRange("--critic-lr", "critic Adam learning rate", ddpgDefaults.CriticLearningRate, 0, 1, minimumExclusive: true);
         var pacing = new LoopOptionSet();
         var maxDelta = OptionFactory.InRange("--max-delta", "safety: largest action change per tick in action units (0: no rate limit)", 0, 0, 1e9);
         var watchdog = OptionFactory.AtLeast("--watchdog-ticks", "safety: ticks without a fresh observation before the safe action", new SafetyOptions().WatchdogTicks, 1);
@@ -57,11 +59,11 @@ internal static class RunCommand
         var command = hil
             ? new Command("hil", "run the control loop on a described robot: its real devices, or emulated ones (--emulate) running the real drivers")
             {
-                robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain, recordTrace,
+                robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, actorLr, criticLr, maxDelta, watchdog, estopFile, plain, recordTrace,
             }
             : new Command("run", "run the real-time control loop on a twin or a described robot, optionally learning online")
             {
-                env, robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, maxDelta, watchdog, estopFile, plain, recordTrace,
+                env, robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, actorLr, criticLr, maxDelta, watchdog, estopFile, plain, recordTrace,
             };
         pacing.AddTo(command);
         command.SetAction(parse =>
@@ -112,7 +114,8 @@ internal static class RunCommand
             };
 
             var outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? Path.Combine("runs", $"{command.Name}-{envName}-{DateTime.Now:yyyyMMdd-HHmmss}"), allowExistingRun: false);
-            var ddpg = new DdpgOptions { HiddenSizes = hidden, Threads = parse.GetValue(threads), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
+            var ddpg = new DdpgOptions { HiddenSizes = hidden, Threads = parse.GetValue(threads),
+                ActorLearningRate = parse.GetValue(actorLr), CriticLearningRate = parse.GetValue(criticLr), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
             var runSeed = parse.GetValue(seed);
             using var session = new Session(envName, plant, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
                 parse.GetValue(estopFile), pretrainedPath, recorder?.Environment);
