@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 
 namespace RoboDdpg.Sim.MotorPendulum;
 
@@ -15,16 +13,6 @@ namespace RoboDdpg.Sim.MotorPendulum;
 /// </remarks>
 public sealed record MotorPendulumParameters
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        WriteIndented = true,
-        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
-    };
-
     /// <summary>H-bridge supply in V; terminal voltage u = duty · SupplyVoltage.</summary>
     public double SupplyVoltage { get; init; } = 12.0;
 
@@ -141,67 +129,17 @@ public sealed record MotorPendulumParameters
 
     /// <summary>Parses and validates parameter JSON; <paramref name="path"/> names its origin in error messages.</summary>
     /// <exception cref="ParameterFileException">Bad JSON, unknown field or invalid value (one-line message).</exception>
-    public static MotorPendulumParameters Parse(string text, string path)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        MotorPendulumParameters? parameters;
-        try
-        {
-            // Parse first so syntax errors and unknown fields get their own messages (the serializer's
-            // unmapped-member error names the .NET type, not the field as the file spells it).
-            using (var document = JsonDocument.Parse(text, new JsonDocumentOptions
-            {
-                CommentHandling = JsonCommentHandling.Skip,
-                AllowTrailingCommas = true,
-            }))
-            {
-                if (document.RootElement.ValueKind != JsonValueKind.Object)
-                    throw new ParameterFileException(path, $"expected a JSON object, found {document.RootElement.ValueKind}");
-                var known = JsonOptions.GetTypeInfo(typeof(MotorPendulumParameters)).Properties;
-                foreach (var property in document.RootElement.EnumerateObject())
-                {
-                    if (!known.Any(p => p.Name == property.Name))
-                        throw new ParameterFileException(path, $"unknown field '{property.Name}'");
-                }
-            }
-            parameters = JsonSerializer.Deserialize<MotorPendulumParameters>(text, JsonOptions);
-        }
-        catch (JsonException e)
-        {
-            var where = e.LineNumber is { } line ? $" at line {line + 1}" : "";
-            var field = e.Path is { Length: > 2 } p ? $" ({p})" : "";
-            throw new ParameterFileException(path, $"invalid JSON{where}{field}: {OneLine(e.Message)}", e);
-        }
-        if (parameters is null)
-            throw new ParameterFileException(path, "expected a JSON object, found null");
-
-        try
-        {
-            parameters.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new ParameterFileException(path, e.Message, e);
-        }
-        return parameters;
-    }
+    public static MotorPendulumParameters Parse(string text, string path) =>
+        TwinParameterJson.Parse<MotorPendulumParameters>(text, path, (problem, e) => new ParameterFileException(path, problem, e), p => p.Validate());
 
     /// <summary>The parameters as the indented JSON <see cref="Save"/> writes (for atomic writes by the caller).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions) + Environment.NewLine;
+    public string ToJson() => TwinParameterJson.Serialize(this);
 
-    /// <summary>Writes the parameters as indented JSON (all fields, so the file documents every default).</summary>
+    /// <summary>Writes the parameters as indented JSON (all fields, so the file documents every default), atomically.</summary>
     public void Save(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        File.WriteAllText(path, JsonSerializer.Serialize(this, JsonOptions) + Environment.NewLine);
-    }
-
-    private static string OneLine(string message)
-    {
-        // The serializer appends "Path: … | LineNumber: …" which the caller already reports in its own words.
-        var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
-        if (cut > 0) message = message[..cut];
-        return message.ReplaceLineEndings(" ").Trim();
+        Core.IO.AtomicFile.WriteAllText(path, ToJson());
     }
 
     private static void Positive(double value, string name)
