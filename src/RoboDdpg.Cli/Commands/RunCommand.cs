@@ -36,6 +36,7 @@ internal static class RunCommand
         var hz = OptionFactory.InRange("--hz", "control rate in ticks per second (default: the environment's own rate)", 0, 0, RealtimeLoopOptions.MaxRateHz);
         var learn = OptionFactory.Create("--learn", "train online while the loop runs", false);
         var policy = OptionFactory.Create<string?>("--policy", "policy file to run (with --learn: the starting actor)", null);
+        var pretrainedReplay = OptionFactory.Create("--pretrained-replay", "with --pretrained: start from its replay buffer too (old experience mixed with the new)", false);
         var pretrained = OptionFactory.Create<string?>("--pretrained", "with --learn: start from a training run's actor AND critic (its folder or checkpoint file) and fine-tune", null);
         var seconds = OptionFactory.InRange("--seconds", "run time (default: until Ctrl+C)", 0, 0, 1e9);
         var output = OptionFactory.Create<string?>("--out", "output folder (default: runs/run-<env>-<time>)", null);
@@ -59,11 +60,11 @@ internal static class RunCommand
         var command = hil
             ? new Command("hil", "run the control loop on a described robot: its real devices, or emulated ones (--emulate) running the real drivers")
             {
-                robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, actorLr, criticLr, maxDelta, watchdog, estopFile, plain, recordTrace,
+                robot, emulate, hz, learn, policy, pretrained, pretrainedReplay, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, actorLr, criticLr, maxDelta, watchdog, estopFile, plain, recordTrace,
             }
             : new Command("run", "run the real-time control loop on a twin or a described robot, optionally learning online")
             {
-                env, robot, emulate, hz, learn, policy, pretrained, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, actorLr, criticLr, maxDelta, watchdog, estopFile, plain, recordTrace,
+                env, robot, emulate, hz, learn, policy, pretrained, pretrainedReplay, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, actorLr, criticLr, maxDelta, watchdog, estopFile, plain, recordTrace,
             };
         pacing.AddTo(command);
         command.SetAction(parse =>
@@ -72,6 +73,7 @@ internal static class RunCommand
             var learning = parse.GetValue(learn);
             if (policyPath is null && !learning) throw new CliError($"{command.Name} needs --policy FILE, --learn, or both");
             var pretrainedPath = parse.GetValue(pretrained) is { } p ? (Directory.Exists(p) ? Path.Combine(p, TrainingRun.CheckpointFileName) : p) : null;
+            if (parse.GetValue(pretrainedReplay) && pretrainedPath is null) throw new CliError("--pretrained-replay needs --pretrained DIR");
             if (pretrainedPath is not null && (!learning || policyPath is not null))
                 throw new CliError("--pretrained starts learning from a checkpoint's networks: use it with --learn and without --policy");
             var robotPath = parse.GetValue(robot);
@@ -118,7 +120,7 @@ internal static class RunCommand
                 ActorLearningRate = parse.GetValue(actorLr), CriticLearningRate = parse.GetValue(criticLr), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
             var runSeed = parse.GetValue(seed);
             using var session = new Session(envName, plant, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
-                parse.GetValue(estopFile), pretrainedPath, recorder?.Environment);
+                parse.GetValue(estopFile), pretrainedPath, parse.GetValue(pretrainedReplay), recorder?.Environment);
             var exitCode = session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
             if (recorder is not null)
             {
@@ -160,7 +162,7 @@ internal static class RunCommand
         /// <param name="recording">The plant wrapped by a trace recorder (<c>--record-trace</c>), or null.</param>
         public Session(string envName, Plant plant, MlpPolicy? loaded, bool learning, DdpgOptions ddpg, ulong seed,
             int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions, string? estopFile, string? pretrained,
-            IEnvironment? recording = null)
+            bool pretrainedReplay, IEnvironment? recording = null)
         {
             _envName = envName;
             _environment = recording ?? plant.Environment;
@@ -180,7 +182,7 @@ internal static class RunCommand
                 TorchThreads = ddpg.Threads,
             };
             _agent = OnlineAgent.Create(environment, loaded, learning, ddpg, learnerOptions, safety, seed, pretrained,
-                settleTicks: plant.Robot?.Description.SettleTicks ?? 0);
+                settleTicks: plant.Robot?.Description.SettleTicks ?? 0, pretrainedReplay: pretrainedReplay);
             _control = _agent.Control;
             _learnerThread = _agent.Learner;
         }

@@ -45,9 +45,13 @@ public sealed class OnlineAgent : IDisposable
     /// <param name="pretrainedCheckpoint">A training checkpoint whose actor and critic (with targets and optimizer
     /// states) the learner starts from, instead of <paramref name="startingPolicy"/>; <paramref name="ddpg"/> must have
     /// its hidden sizes.</param>
+    /// <param name="pretrainedReplay">With <paramref name="pretrainedCheckpoint"/>: start from its replay buffer too; learning
+    /// begins after <see cref="LearnerOptions.WarmupTransitions"/> new transitions, and the update-to-data ratio counts new
+    /// transitions only.</param>
     /// <param name="settleTicks">Real-time plants: ticks of safe action between episodes (see <see cref="ControlLoopOptions.SettleTicks"/>).</param>
     public static OnlineAgent Create(IEnvironment environment, MlpPolicy? startingPolicy, bool learn, DdpgOptions ddpg,
-        LearnerOptions learnerOptions, SafetyOptions safety, ulong seed, string? pretrainedCheckpoint = null, int settleTicks = 0)
+        LearnerOptions learnerOptions, SafetyOptions safety, ulong seed, string? pretrainedCheckpoint = null, int settleTicks = 0,
+        bool pretrainedReplay = false)
     {
         ArgumentNullException.ThrowIfNull(environment);
         var spec = environment.Spec;
@@ -64,12 +68,21 @@ public sealed class OnlineAgent : IDisposable
         var networks = DdpgLearner.For(spec, ddpg);
         try
         {
-            if (pretrainedCheckpoint is not null) Training.CheckpointFile.LoadNetworks(pretrainedCheckpoint, networks);
+            ReplayBuffer? replay = null;
+            if (pretrainedCheckpoint is not null && pretrainedReplay)
+            {
+                replay = Training.CheckpointFile.LoadNetworksAndReplay(pretrainedCheckpoint, networks);
+                if (replay.ObservationSize != spec.ObservationSize || replay.ActionSize != spec.ActionSize)
+                    throw new Training.CheckpointFormatException($"{pretrainedCheckpoint}: its replay buffer holds {replay.ObservationSize}→{replay.ActionSize} transitions, '{spec.Name}' has {spec.ObservationSize}→{spec.ActionSize}");
+                // The learner counts transitions in the buffer: shift its warm-up past the old ones.
+                learnerOptions = learnerOptions with { WarmupTransitions = learnerOptions.WarmupTransitions + (int)Math.Min(replay.TotalAdded, int.MaxValue / 2) };
+            }
+            else if (pretrainedCheckpoint is not null) Training.CheckpointFile.LoadNetworks(pretrainedCheckpoint, networks);
             else if (startingPolicy is not null) networks.LoadActor(startingPolicy);
             var pretrained = pretrainedCheckpoint is not null || startingPolicy is not null;
             var initial = networks.ExportPolicy();
             var snapshots = new PolicySnapshotExchange(initial, initial.Clone);
-            var replay = new ReplayBuffer(ddpg.ReplayCapacity, spec.ObservationSize, spec.ActionSize);
+            replay ??= new ReplayBuffer(ddpg.ReplayCapacity, spec.ObservationSize, spec.ActionSize);
             var noise = new GaussianNoise(spec.ActionSize, ddpg.NoiseSigma, new Xoshiro256(seed ^ 0x5eed));
             var control = new ControlLoop(environment, snapshots, noise, safetyLayer, replay,
                 new ControlLoopOptions { Seed = seed, RandomActionTransitions = pretrained ? 0 : ddpg.WarmupSteps, SettleTicks = settleTicks });

@@ -84,13 +84,23 @@ public static class CheckpointFile
     /// the checkpoint's hidden sizes), leaving its replay buffer behind: fine-tuning on another plant starts from the
     /// pretrained networks with fresh experience.
     /// </summary>
-    public static void LoadNetworks(string path, DdpgLearner learner)
+    public static void LoadNetworks(string path, DdpgLearner learner) => LoadNetworks(path, learner, withReplay: false);
+
+    /// <summary>
+    /// Like <see cref="LoadNetworks(string, DdpgLearner)"/>, and also returns the checkpoint's replay buffer: fine-tuning
+    /// then learns from the old experience mixed with the new, which keeps a critic fed by a few thousand fresh
+    /// transitions from overfitting them.
+    /// </summary>
+    public static ReplayBuffer LoadNetworksAndReplay(string path, DdpgLearner learner) => LoadNetworks(path, learner, withReplay: true)!;
+
+    private static ReplayBuffer? LoadNetworks(string path, DdpgLearner learner, bool withReplay)
     {
         using var reader = OpenVerified(path);
         ReadHeader(reader, path);
         try
         {
             learner.Load(reader);
+            return withReplay ? ReplayBuffer.Load(reader) : null;
         }
         catch (Exception e) when (e is not CheckpointFormatException)
         {
