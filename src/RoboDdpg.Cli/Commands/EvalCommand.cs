@@ -22,8 +22,10 @@ internal static class EvalCommand
         var parameters = OptionFactory.Create<string?>("--params", "twin parameter file (JSON; motor-pendulum, belt-cartpole): evaluate on that plant", null);
 
         var command = new Command("eval", "evaluate a saved policy without exploration noise") { policy, env, episodes, seed, json, parameters };
+#if !ROBOT // robustness sweeps (and their heat-map plot) belong to the PC build
         var perturbation = new PerturbEvaluation();
         perturbation.AddTo(command);
+#endif
         command.SetAction(parse =>
         {
             var path = parse.GetValue(policy)!;
@@ -39,11 +41,13 @@ internal static class EvalCommand
             if (mlp.ObservationSize != environment.Spec.ObservationSize || mlp.ActionSize != environment.Spec.ActionSize)
                 throw new CliError($"{path}: policy maps {mlp.ObservationSize} observations to {mlp.ActionSize} actions, '{envName}' has {environment.Spec.ObservationSize} and {environment.Spec.ActionSize}");
 
+#if !ROBOT
             if (perturbation.Requested(parse))
             {
                 var nominal = parse.GetValue(parameters) is { } nominalFile ? MotorPendulumParameters.Load(nominalFile) : new MotorPendulumParameters();
                 return perturbation.Run(parse, path, mlp, envName, nominal, parse.GetValue(episodes), parse.GetValue(seed), parse.GetValue(json));
             }
+#endif
 
             var result = PolicyEvaluator.Evaluate(environment, mlp, parse.GetValue(episodes), parse.GetValue(seed));
             if (parse.GetValue(json))

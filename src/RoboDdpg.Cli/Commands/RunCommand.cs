@@ -10,9 +10,11 @@ using RoboDdpg.Core.Runtime;
 using RoboDdpg.Core.Safety;
 using RoboDdpg.Core.Timing;
 using RoboDdpg.Hardware.Robot;
+#if !ROBOT
 using RoboDdpg.Learning;
 using RoboDdpg.Learning.Online;
 using RoboDdpg.Learning.Training;
+#endif
 using Spectre.Console;
 
 namespace RoboDdpg.Cli.Commands;
@@ -21,7 +23,8 @@ namespace RoboDdpg.Cli.Commands;
 /// <c>roboddpg run</c>: the real-time control loop on a twin paced in wall-clock time (one twin step per tick) or on a
 /// described robot (<c>--robot</c>), with an optional concurrent learner. <c>roboddpg hil</c> is the same loop for a
 /// robot, on its real buses or (<c>--emulate</c>) on emulated devices driven by its twin. Live status; writes timing
-/// histograms, device health and, when learning, the policy and a checkpoint.
+/// histograms, device health and, when learning, the policy and a checkpoint. The robot build (<c>ROBOT</c>, no
+/// TorchSharp) compiles this file without the learning options: it runs a saved policy.
 /// </summary>
 internal static class RunCommand
 {
@@ -31,16 +34,16 @@ internal static class RunCommand
 
     private static Command Build(bool hil)
     {
-        var ddpgDefaults = new DdpgOptions();
         var env = OptionFactory.Environment();
         var hz = OptionFactory.InRange("--hz", "control rate in ticks per second (default: the environment's own rate)", 0, 0, RealtimeLoopOptions.MaxRateHz);
-        var learn = OptionFactory.Create("--learn", "train online while the loop runs", false);
         var policy = OptionFactory.Create<string?>("--policy", "policy file to run (with --learn: the starting actor)", null);
-        var pretrainedReplay = OptionFactory.Create("--pretrained-replay", "with --pretrained: start from its replay buffer too (old experience mixed with the new)", false);
-        var pretrained = OptionFactory.Create<string?>("--pretrained", "with --learn: start from a training run's actor AND critic (its folder or checkpoint file) and fine-tune", null);
         var seconds = OptionFactory.InRange("--seconds", "run time (default: until Ctrl+C)", 0, 0, 1e9);
         var output = OptionFactory.Create<string?>("--out", "output folder (default: runs/run-<env>-<time>)", null);
         var seed = OptionFactory.Create("--seed", "seed of resets, exploration, warm-up actions and sampling", 1UL);
+#if !ROBOT
+        var ddpgDefaults = new DdpgOptions();
+        var learn = OptionFactory.Create("--learn", "train online while the loop runs", false);
+        var pretrained = OptionFactory.Create<string?>("--pretrained", "with --learn: start from a training run's actor AND critic (its folder or checkpoint file) and fine-tune", null);
         var sigma = OptionFactory.InRange("--noise-sigma", "exploration noise σ as a fraction of the action half-range (with --learn)", ddpgDefaults.NoiseSigma, 0, 10);
         var warmup = OptionFactory.AtLeast("--warmup", "transitions with uniform random actions before the policy acts (with --learn, without --policy)", ddpgDefaults.WarmupSteps, 0);
         var utd = OptionFactory.InRange("--utd", "learner updates per recorded transition", ddpgDefaults.UpdatesPerStep, 0, 64, minimumExclusive: true);
@@ -48,6 +51,11 @@ internal static class RunCommand
         var threads = OptionFactory.AtLeast("--threads", "TorchSharp threads of the learner", ddpgDefaults.Threads, 1);
         var actorLr = OptionFactory.InRange("--actor-lr", "actor Adam learning rate (lower it to fine-tune gently)", ddpgDefaults.ActorLearningRate, 0, 1, minimumExclusive: true);
         var criticLr = OptionFactory.InRange("--critic-lr", "critic Adam learning rate", ddpgDefaults.CriticLearningRate, 0, 1, minimumExclusive: true);
+        var pretrainedReplay = OptionFactory.Create("--pretrained-replay", "with --pretrained: start from its replay buffer too (old experience mixed with the new)", false);
+        Option[] learning = [learn, pretrained, pretrainedReplay, sigma, warmup, utd, publishEvery, threads, actorLr, criticLr];
+#else
+        Option[] learning = [];
+#endif
         var pacing = new LoopOptionSet();
         var maxDelta = OptionFactory.InRange("--max-delta", "safety: largest action change per tick in action units (0: no rate limit)", 0, 0, 1e9);
         var watchdog = OptionFactory.AtLeast("--watchdog-ticks", "safety: ticks without a fresh observation before the safe action", new SafetyOptions().WatchdogTicks, 1);
@@ -59,23 +67,24 @@ internal static class RunCommand
 
         var command = hil
             ? new Command("hil", "run the control loop on a described robot: its real devices, or emulated ones (--emulate) running the real drivers")
-            {
-                robot, emulate, hz, learn, policy, pretrained, pretrainedReplay, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, actorLr, criticLr, maxDelta, watchdog, estopFile, plain, recordTrace,
-            }
-            : new Command("run", "run the real-time control loop on a twin or a described robot, optionally learning online")
-            {
-                env, robot, emulate, hz, learn, policy, pretrained, pretrainedReplay, seconds, output, seed, sigma, warmup, utd, publishEvery, threads, actorLr, criticLr, maxDelta, watchdog, estopFile, plain, recordTrace,
-            };
+            : new Command("run", "run the real-time control loop on a twin or a described robot, optionally learning online");
+        Option[] twin = hil ? [] : [env];
+        Option[] common = [robot, emulate, hz, policy, seconds, output, seed, maxDelta, watchdog, estopFile, plain, recordTrace];
+        foreach (var option in (Option[])[.. twin, .. common, .. learning]) command.Options.Add(option);
         pacing.AddTo(command);
         command.SetAction(parse =>
         {
             var policyPath = parse.GetValue(policy);
+#if ROBOT
+            if (policyPath is null) throw new CliError($"{command.Name} needs --policy FILE (this robot build runs saved policies; learning is in the PC build, roboddpg)");
+#else
             var learning = parse.GetValue(learn);
             if (policyPath is null && !learning) throw new CliError($"{command.Name} needs --policy FILE, --learn, or both");
             var pretrainedPath = parse.GetValue(pretrained) is { } p ? (Directory.Exists(p) ? Path.Combine(p, TrainingRun.CheckpointFileName) : p) : null;
             if (parse.GetValue(pretrainedReplay) && pretrainedPath is null) throw new CliError("--pretrained-replay needs --pretrained DIR");
             if (pretrainedPath is not null && (!learning || policyPath is not null))
                 throw new CliError("--pretrained starts learning from a checkpoint's networks: use it with --learn and without --policy");
+#endif
             var robotPath = parse.GetValue(robot);
             if (hil && robotPath is null) throw new CliError("hil needs --robot FILE (a robot description; see hardware/README.md)");
             if (robotPath is null && parse.GetValue(emulate)) throw new CliError("--emulate needs --robot FILE");
@@ -98,6 +107,9 @@ internal static class RunCommand
             var spec = environment.Spec;
             var rate = parse.GetValue(hz) is > 0 and var r ? r : 1.0 / spec.ControlPeriodSeconds;
             if (loaded is not null) plant.Check(policyPath!, loaded, metadata!);
+#if ROBOT
+            var randomActions = 0;
+#else
             var hidden = new DdpgOptions().HiddenSizes;
             if (pretrainedPath is not null)
             {
@@ -108,6 +120,7 @@ internal static class RunCommand
 
             // Statistics start once the random-action warm-up is over and the policy path has run for a while.
             var randomActions = learning && policyPath is null && pretrainedPath is null ? parse.GetValue(warmup) : 0;
+#endif
             var loopOptions = pacing.Build(parse, rate, warmupTicks: randomActions + 100);
             var safetyOptions = new SafetyOptions
             {
@@ -115,12 +128,18 @@ internal static class RunCommand
                 WatchdogTicks = parse.GetValue(watchdog),
             };
 
-            var outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? Path.Combine("runs", $"{command.Name}-{envName}-{DateTime.Now:yyyyMMdd-HHmmss}"), allowExistingRun: false);
+            var outPath = parse.GetValue(output) ?? Path.Combine("runs", $"{command.Name}-{envName}-{DateTime.Now:yyyyMMdd-HHmmss}");
+            var runSeed = parse.GetValue(seed);
+#if ROBOT
+            var outDir = OutputDirectory.Prepare(outPath, [.. TimingPlot.FileNames, Session.SummaryFileName]);
+            using var session = new Session(envName, plant, loaded!, runSeed, safetyOptions, loopOptions, parse.GetValue(estopFile), recorder?.Environment);
+#else
+            var outDir = TrainingRun.PrepareOutput(outPath, allowExistingRun: false);
             var ddpg = new DdpgOptions { HiddenSizes = hidden, Threads = parse.GetValue(threads),
                 ActorLearningRate = parse.GetValue(actorLr), CriticLearningRate = parse.GetValue(criticLr), NoiseSigma = parse.GetValue(sigma), WarmupSteps = parse.GetValue(warmup), UpdatesPerStep = parse.GetValue(utd) };
-            var runSeed = parse.GetValue(seed);
             using var session = new Session(envName, plant, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
                 parse.GetValue(estopFile), pretrainedPath, parse.GetValue(pretrainedReplay), recorder?.Environment);
+#endif
             var exitCode = session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
             if (recorder is not null)
             {
@@ -146,34 +165,41 @@ internal static class RunCommand
     /// <summary>One run: loop, optional learner, status display, outputs.</summary>
     private sealed class Session : IDisposable
     {
+        public const string SummaryFileName = "run.json";
+
         private readonly string _envName;
         private readonly IEnvironment _environment;
         private readonly HardwareEnvironment? _robot;
         private readonly RoboDdpg.Hil.EmulatedRobot? _emulation;
-        private readonly bool _learning;
-        private readonly DdpgOptions _ddpg;
         private readonly ulong _seed;
         private readonly RealtimeLoopOptions _loopOptions;
-        private readonly OnlineAgent _agent;
         private readonly ControlLoop _control;
-        private readonly LearnerThread? _learnerThread;
         private readonly string? _estopFile;
+#if ROBOT
+        private const bool _learning = false;
+
+        /// <param name="recording">The plant wrapped by a trace recorder (<c>--record-trace</c>), or null.</param>
+        public Session(string envName, Plant plant, MlpPolicy policy, ulong seed, SafetyOptions safety, RealtimeLoopOptions loopOptions,
+            string? estopFile, IEnvironment? recording)
+            : this(envName, plant, seed, loopOptions, estopFile, recording) =>
+            _control = ControlLoop.ForPolicy(_environment, policy, safety, seed, settleTicks: plant.Robot?.Description.SettleTicks ?? 0);
+
+        public void Dispose() { }
+#else
+        private readonly bool _learning;
+        private readonly DdpgOptions _ddpg;
+        private readonly OnlineAgent _agent;
+        private readonly LearnerThread? _learnerThread;
 
         /// <param name="recording">The plant wrapped by a trace recorder (<c>--record-trace</c>), or null.</param>
         public Session(string envName, Plant plant, MlpPolicy? loaded, bool learning, DdpgOptions ddpg, ulong seed,
             int publishEvery, SafetyOptions safety, RealtimeLoopOptions loopOptions, string? estopFile, string? pretrained,
             bool pretrainedReplay, IEnvironment? recording = null)
+            : this(envName, plant, seed, loopOptions, estopFile, recording)
         {
-            _envName = envName;
-            _environment = recording ?? plant.Environment;
-            _robot = plant.Robot;
-            _emulation = plant.Emulation;
             var environment = _environment;
             _learning = learning;
             _ddpg = ddpg;
-            _seed = seed;
-            _loopOptions = loopOptions;
-            _estopFile = estopFile;
             var learnerOptions = new LearnerOptions
             {
                 UpdatesPerTransition = ddpg.UpdatesPerStep,
@@ -188,6 +214,24 @@ internal static class RunCommand
         }
 
         public void Dispose() => _agent.Dispose();
+#endif
+
+        private Session(string envName, Plant plant, ulong seed, RealtimeLoopOptions loopOptions, string? estopFile, IEnvironment? recording)
+        {
+            _envName = envName;
+            _environment = recording ?? plant.Environment;
+            _robot = plant.Robot;
+            _emulation = plant.Emulation;
+            _seed = seed;
+            _loopOptions = loopOptions;
+            _estopFile = estopFile;
+            // Set by the public constructor:
+            _control = null!;
+#if !ROBOT
+            _agent = null!;
+            _ddpg = null!;
+#endif
+        }
 
         public int Run(string outDir, double seconds, bool plain)
         {
@@ -200,14 +244,18 @@ internal static class RunCommand
             try
             {
                 loop.Start();
+#if !ROBOT
                 _learnerThread?.Start();
+#endif
                 var deadline = seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
                 Watch(console, loop, clock, deadline, stop.Token, plain);
             }
             finally
             {
                 try { loop.Stop(); } catch (RealtimeLoopFaultException e) { loopFault = e; }
+#if !ROBOT
                 _learnerThread?.Stop(); // join before anything else touches TorchSharp or the process ends
+#endif
                 _environment.Deactivate();
             }
 
@@ -216,8 +264,8 @@ internal static class RunCommand
             var compute = new LatencyHistogram();
             loop.CopyJitterHistogram(jitter);
             loop.CopyComputeHistogram(compute);
-            TimingPlot.Save(outDir, jitter, compute, _loopOptions.RateHz);
-            var files = new List<string> { TimingPlot.CsvFileName, TimingPlot.PngFileName, "run.json" };
+            var files = new List<string>(TimingPlot.Save(outDir, jitter, compute, _loopOptions.RateHz)) { SummaryFileName };
+#if !ROBOT
             if (_learning)
             {
                 var networks = _agent.Networks!;
@@ -229,11 +277,14 @@ internal static class RunCommand
                 files.Add(TrainingRun.PolicyFileName);
                 files.Add(TrainingRun.CheckpointFileName);
             }
+#endif
             WriteSummary(outDir, stats, clock.Elapsed.TotalSeconds, loopFault);
             console.MarkupLineInterpolated($"{Describe(stats)}");
             console.MarkupLineInterpolated($"wrote [blue]{outDir}[/]: {string.Join(", ", files)}");
+#if !ROBOT
             if (_learnerThread?.Fault is { } fault)
                 console.MarkupLineInterpolated($"[red]learning stopped[/]: {fault.Message} (the loop kept running on the last good policy)");
+#endif
             if (_robot is not null) PrintDevices(console);
             if (_control.Status.Fault is { } deviceFault)
             {
@@ -260,7 +311,9 @@ internal static class RunCommand
                     if (pressed && !_control.Safety.EmergencyStopped) _control.Safety.EngageEmergencyStop($"e-stop file {_estopFile} present");
                     else if (!pressed && _control.Safety.EmergencyStopped) _control.Safety.ReleaseEmergencyStop();
                 }
+#if !ROBOT
                 if (_control.Safety.LearningHalted && _learnerThread?.State == LearnerState.Running) _learnerThread.Pause();
+#endif
             }
 
             if (plain)
@@ -307,11 +360,13 @@ internal static class RunCommand
             table.AddRow("episodes, last return", $"{status.Episodes}, {(status.LastEpisodeReturn is { } r ? r.ToString("F1", CultureInfo.InvariantCulture) : "–")}");
             if (_control.Safety.EmergencyStopped) table.AddRow("[red]E-STOP[/]", Markup.Escape(_control.Safety.EmergencyStopReason ?? "engaged"));
             table.AddRow("safety interventions", Markup.Escape($"{safety.Total} (clamp {safety.Clamped}, rate {safety.RateLimited}, NaN {safety.NonFinite}, watchdog {safety.Watchdog}, e-stop {safety.EmergencyStop})"));
+#if !ROBOT
             if (_learnerThread is not null)
             {
                 table.AddRow("learner", Markup.Escape($"{_learnerThread.State}, {_learnerThread.Updates} updates, {_learnerThread.UpdatesPerSecond:0} upd/s, policy v{status.PolicyVersion}"));
                 if (_learnerThread.Fault is { } fault) table.AddRow("[red]learning stopped[/]", Markup.Escape(fault.Message));
             }
+#endif
             table.AddRow("GC", $"{stats.GcCount} collections, max pause {stats.GcPauseMaxMilliseconds:0.###} ms");
             if (_robot is not null)
             {
@@ -335,7 +390,11 @@ internal static class RunCommand
         private string StatusLine(RealtimeLoopStats stats)
         {
             var status = _control.Status;
+#if ROBOT
+            const string learner = "";
+#else
             var learner = _learnerThread is null ? "" : $" | learner {_learnerThread.State} {_learnerThread.Updates} upd ({_learnerThread.UpdatesPerSecond:0}/s)";
+#endif
             return string.Create(CultureInfo.InvariantCulture,
                 $"ticks {stats.TotalTicks} | jitter p99 {stats.Jitter.P99Nanoseconds / 1e3:0.#} µs max {stats.Jitter.MaxNanoseconds / 1e3:0.#} µs | overruns {stats.Overruns} | episodes {status.Episodes} last {status.LastEpisodeReturn:0.#} | safety {_control.Safety.Counters.Total}{learner}");
         }
@@ -364,11 +423,14 @@ internal static class RunCommand
                 ["gc_pause_max_ms"] = stats.GcPauseMaxMilliseconds,
                 ["episodes"] = status.Episodes,
                 ["last_episode_return"] = status.LastEpisodeReturn,
-                ["transitions"] = status.Recorded,
+                ["transitions"] = status.Transitions,
+                ["recorded"] = status.Recorded,
                 ["policy_version"] = status.PolicyVersion,
+#if !ROBOT
                 ["learner_updates"] = _learnerThread?.Updates,
                 ["learner_state"] = _learnerThread?.State.ToString(),
                 ["learner_fault"] = _learnerThread?.Fault?.Message,
+#endif
                 ["safety_interventions"] = safety.Total,
                 ["safety_clamped"] = safety.Clamped,
                 ["safety_rate_limited"] = safety.RateLimited,
@@ -390,13 +452,15 @@ internal static class RunCommand
                 summary["safe_action_ticks"] = safety.Watchdog + safety.EmergencyStop;
                 summary["faults_injected"] = _emulation?.Faults.Injected;
                 summary["faults_cleared"] = _emulation?.Faults.Cleared;
+                // What the emulated motor is left with after the stop: the safe action's voltage (0 V for duty 0).
+                summary["emulated_motor_voltage_at_exit"] = _emulation?.Plant.Sample().Voltage;
                 summary["devices"] = _robot.Health.Select(d => new Dictionary<string, object?>
                 {
                     ["name"] = d.Device, ["exchanges"] = d.Exchanges, ["failed"] = d.FailedExchanges, ["retries"] = d.Retries,
                     ["circuit_openings"] = d.CircuitOpenings, ["last_error"] = d.LastError,
                 }).ToList();
             }
-            AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            AtomicFile.WriteAllText(Path.Combine(outDir, SummaryFileName), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         }
     }
 }

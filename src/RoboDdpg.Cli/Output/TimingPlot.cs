@@ -3,13 +3,23 @@ using RoboDdpg.Core.Timing;
 
 namespace RoboDdpg.Cli.Output;
 
-/// <summary>Timing histograms of a control-loop run: CSV (all non-empty bins) and a bar plot of start jitter and compute time.</summary>
+/// <summary>
+/// Timing histograms of a control-loop run: CSV (all non-empty bins) and a bar plot of start jitter and compute time.
+/// The robot build (<c>ROBOT</c>) writes the CSV only: no SkiaSharp native library to carry onto the board.
+/// </summary>
 internal static class TimingPlot
 {
     public const string CsvFileName = "timing.csv";
     public const string PngFileName = "timing.png";
 
-    public static void Save(string directory, LatencyHistogram jitter, LatencyHistogram compute, double rateHz)
+#if ROBOT
+    public static IReadOnlyList<string> FileNames { get; } = [CsvFileName];
+#else
+    public static IReadOnlyList<string> FileNames { get; } = [CsvFileName, PngFileName];
+#endif
+
+    /// <returns>The names of the files written (<see cref="FileNames"/>).</returns>
+    public static IReadOnlyList<string> Save(string directory, LatencyHistogram jitter, LatencyHistogram compute, double rateHz)
     {
         AtomicFile.Write(Path.Combine(directory, CsvFileName), stream =>
         {
@@ -18,6 +28,7 @@ internal static class TimingPlot
             Write(writer, "jitter", jitter);
             Write(writer, "compute", compute);
         });
+#if !ROBOT
 
         var plot = new ScottPlot.Plot();
         AddSeries(plot, jitter, "start jitter |actual − scheduled|", ScottPlot.Colors.SteelBlue);
@@ -28,6 +39,8 @@ internal static class TimingPlot
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         var bytes = plot.GetImageBytes(900, 540, ScottPlot.ImageFormat.Png);
         AtomicFile.Write(Path.Combine(directory, PngFileName), s => s.Write(bytes));
+#endif
+        return FileNames;
     }
 
     private static void Write(StreamWriter writer, string series, LatencyHistogram histogram)
@@ -40,6 +53,7 @@ internal static class TimingPlot
         }
     }
 
+#if !ROBOT
     // Bars up to the 99.9th percentile (the long tail is in the title and the CSV), one bar per histogram bin.
     private static void AddSeries(ScottPlot.Plot plot, LatencyHistogram histogram, string label, ScottPlot.Color color)
     {
@@ -56,4 +70,5 @@ internal static class TimingPlot
         var series = plot.Add.Bars(bars);
         series.LegendText = label;
     }
+#endif
 }

@@ -32,8 +32,10 @@ public sealed record ControlLoopOptions
 /// <summary>Live figures of a <see cref="ControlLoop"/>, safe to read from another thread.</summary>
 /// <param name="StaleTicks">Ticks whose observation was not fresh (a real-time plant's device failed or lagged): not recorded.</param>
 /// <param name="Fault">Why the loop went to the safe action for good (a device stayed broken), or null.</param>
+/// <param name="Transitions">Transitions the loop completed (an action decided on a fresh observation, followed by
+/// a fresh observation), whether or not a replay buffer records them: <paramref name="Recorded"/> when learning.</param>
 public readonly record struct ControlLoopStatus(long Ticks, long Episodes, double? LastEpisodeReturn, long PolicyVersion, long Recorded,
-    long StaleTicks = 0, string? Fault = null);
+    long StaleTicks = 0, string? Fault = null, long Transitions = 0);
 
 /// <summary>
 /// One control tick, run by a <see cref="RealtimeLoop"/>: read the observation, policy (the newest snapshot, taken at
@@ -71,6 +73,7 @@ public sealed class ControlLoop : IRealtimeTickHandler
     private long _policyVersion;
     private double _lastEpisodeReturn = double.NaN;
     private long _staleTicks;
+    private long _transitions;
     private string? _fault;
     private bool _observationFresh = true;
     private bool _recordNext; // the action just written was decided on a fresh observation of this episode
@@ -109,11 +112,29 @@ public sealed class ControlLoop : IRealtimeTickHandler
         _high = [.. spec.Action.High];
     }
 
+    /// <summary>
+    /// A loop for deployment: acts deterministically with <paramref name="policy"/> through the safety layer, no
+    /// exploration noise, records nothing.
+    /// </summary>
+    /// <param name="settleTicks">Real-time plants: ticks of safe action between episodes (see <see cref="ControlLoopOptions.SettleTicks"/>).</param>
+    public static ControlLoop ForPolicy(IEnvironment environment, MlpPolicy policy, SafetyOptions safety, ulong seed, int settleTicks = 0)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(policy);
+        var snapshots = new PolicySnapshotExchange(policy, policy.Clone);
+        return new ControlLoop(environment, snapshots, null, new SafetyLayer(environment.Spec, safety), null,
+            new ControlLoopOptions { Seed = seed, SettleTicks = settleTicks });
+    }
+
     public SafetyLayer Safety => _safety;
+
+    /// <summary>Where the loop takes its policy from at each tick.</summary>
+    public PolicySnapshotExchange Policies => _policies;
 
     public ControlLoopStatus Status => new(Volatile.Read(ref _ticks), Volatile.Read(ref _episodes),
         Volatile.Read(ref _lastEpisodeReturn) is var r && double.IsNaN(r) ? null : r,
-        Volatile.Read(ref _policyVersion), _replay?.TotalAdded ?? 0, Volatile.Read(ref _staleTicks), Volatile.Read(ref _fault));
+        Volatile.Read(ref _policyVersion), _replay?.TotalAdded ?? 0, Volatile.Read(ref _staleTicks), Volatile.Read(ref _fault),
+        Volatile.Read(ref _transitions));
 
     /// <summary>The action written on the last tick (loop thread only; for tests).</summary>
     public ReadOnlySpan<float> LastAction => _action;
@@ -140,6 +161,7 @@ public sealed class ControlLoop : IRealtimeTickHandler
         Decide(observationFresh: true); // a twin always delivers a fresh observation
         var step = _environment.Step(_action, _nextObservation);
         _replay?.Add(_observation, _action, (float)step.Reward, _nextObservation, step.Terminated);
+        Volatile.Write(ref _transitions, _transitions + 1);
         EndStep(step);
         Volatile.Write(ref _ticks, _ticks + 1);
     }
@@ -173,7 +195,11 @@ public sealed class ControlLoop : IRealtimeTickHandler
             if (reading.Fresh)
             {
                 // The transition the previous tick's action caused; never one built on stale readings.
-                if (_recordNext) _replay?.Add(_observation, _action, (float)reading.Step.Reward, _nextObservation, reading.Step.Terminated);
+                if (_recordNext)
+                {
+                    _replay?.Add(_observation, _action, (float)reading.Step.Reward, _nextObservation, reading.Step.Terminated);
+                    Volatile.Write(ref _transitions, _transitions + 1);
+                }
                 _nextObservation.AsSpan().CopyTo(_observation);
                 EndStep(reading.Step);
             }

@@ -55,13 +55,11 @@ public sealed class OnlineAgent : IDisposable
     {
         ArgumentNullException.ThrowIfNull(environment);
         var spec = environment.Spec;
-        var safetyLayer = new SafetyLayer(spec, safety);
         if (!learn)
         {
             var policy = startingPolicy ?? throw new ArgumentException("acting without learning needs a policy", nameof(startingPolicy));
-            var fixedSnapshots = new PolicySnapshotExchange(policy, policy.Clone);
-            return new OnlineAgent(new ControlLoop(environment, fixedSnapshots, null, safetyLayer, null, new ControlLoopOptions { Seed = seed, SettleTicks = settleTicks }),
-                fixedSnapshots, null, null, null, null);
+            var deployed = ControlLoop.ForPolicy(environment, policy, safety, seed, settleTicks);
+            return new OnlineAgent(deployed, deployed.Policies, null, null, null, null);
         }
 
         TorchSharp.torch.manual_seed((long)(seed & long.MaxValue));
@@ -84,7 +82,7 @@ public sealed class OnlineAgent : IDisposable
             var snapshots = new PolicySnapshotExchange(initial, initial.Clone);
             replay ??= new ReplayBuffer(ddpg.ReplayCapacity, spec.ObservationSize, spec.ActionSize);
             var noise = new GaussianNoise(spec.ActionSize, ddpg.NoiseSigma, new Xoshiro256(seed ^ 0x5eed));
-            var control = new ControlLoop(environment, snapshots, noise, safetyLayer, replay,
+            var control = new ControlLoop(environment, snapshots, noise, new SafetyLayer(spec, safety), replay,
                 new ControlLoopOptions { Seed = seed, RandomActionTransitions = pretrained ? 0 : ddpg.WarmupSteps, SettleTicks = settleTicks });
             var learner = new LearnerThread(networks, replay, snapshots, learnerOptions, seed ^ 0x1ea7);
             return new OnlineAgent(control, snapshots, networks, replay, noise, learner);

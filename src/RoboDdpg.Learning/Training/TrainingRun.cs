@@ -3,9 +3,6 @@ using RoboDdpg.Core.Policy;
 
 namespace RoboDdpg.Learning.Training;
 
-/// <summary>An output folder that cannot be used; one-line message.</summary>
-public sealed class OutputDirectoryException(string message) : Exception(message);
-
 /// <summary>
 /// A training run into an output folder: metrics.csv while training, then the policy file, the checkpoint and
 /// summary.json, each written atomically. Cancellation (Ctrl+C) still saves everything trained so far.
@@ -20,28 +17,9 @@ public static class TrainingRun
     /// <summary>Creates the folder if needed and proves it writable; refuses to overwrite another run's checkpoint.</summary>
     public static string PrepareOutput(string directory, bool allowExistingRun)
     {
-        var full = Path.GetFullPath(directory);
-        try
-        {
-            if (File.Exists(full)) throw new OutputDirectoryException($"{directory}: is a file, not a folder");
-            Directory.CreateDirectory(full);
-            var probe = Path.Combine(full, $".write-probe-{Environment.ProcessId}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new OutputDirectoryException($"{directory}: output folder is not writable ({e.Message.Split('\n')[0]})");
-        }
+        var full = OutputDirectory.Prepare(directory, [PolicyFileName, CheckpointFileName, SummaryFileName, MetricsFileName, "learning-curve.png"]);
         if (!allowExistingRun && File.Exists(Path.Combine(full, CheckpointFileName)))
             throw new OutputDirectoryException($"{directory}: already holds a training run ({CheckpointFileName}); pass --resume {directory} to continue it or choose another --out");
-
-        // Temp files of a write that was killed before its rename; the files they were meant to replace are intact.
-        foreach (var name in new[] { PolicyFileName, CheckpointFileName, SummaryFileName, MetricsFileName, "learning-curve.png" })
-        {
-            foreach (var stale in Directory.EnumerateFiles(full, $".{name}.*.tmp"))
-                File.Delete(stale);
-        }
         return full;
     }
 
