@@ -10,8 +10,8 @@ namespace RoboDdpg.Hil;
 
 /// <summary>
 /// Plays a description's <c>emulation.faults</c> on the emulated devices: each fault starts and ends at its time on the
-/// plant's clock. With the real clock a background thread applies them; with a fake clock the owner calls
-/// <see cref="Apply"/> (e.g. once per tick).
+/// plant's clock, counted from <see cref="Start"/> (the run calls it as its control loop starts) or, for an owner that
+/// calls <see cref="Apply"/> itself (a fake clock, once per tick), from construction.
 /// </summary>
 public sealed class EmulatedFaultSchedule : IDisposable
 {
@@ -19,7 +19,7 @@ public sealed class EmulatedFaultSchedule : IDisposable
     private readonly bool[] _started;
     private readonly bool[] _ended;
     private readonly IMonotonicClock _clock;
-    private readonly long _origin;
+    private long _origin;
     private readonly object _gate = new();
     private Thread? _thread;
     private volatile bool _stopping;
@@ -67,10 +67,11 @@ public sealed class EmulatedFaultSchedule : IDisposable
         }
     }
 
-    /// <summary>Applies the schedule every millisecond on a background thread (real-time runs).</summary>
+    /// <summary>Restarts the schedule's time at now and applies it every millisecond on a background thread (real-time runs).</summary>
     public void Start()
     {
         if (_faults.Length == 0 || _thread is not null) return;
+        _origin = _clock.NowNanoseconds;
         _thread = new Thread(() =>
         {
             while (!_stopping)

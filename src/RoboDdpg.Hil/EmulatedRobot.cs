@@ -59,12 +59,9 @@ public sealed class EmulatedRobot : IBusProvider, IDisposable
         {
             foreach (var device in description.Devices) robot.AddDevice(device);
             robot.Faults = new EmulatedFaultSchedule(emulation.Faults, name => robot._byName[name], clock);
-            // Encoder edges and scheduled faults follow the plant in real time; with a fake clock the owner drives them.
-            if (clock is MonotonicClock)
-            {
-                robot._gpioDriver?.StartPumping();
-                robot.Faults.Start();
-            }
+            // Encoder edges follow the plant in real time; with a fake clock the owner pumps them. The fault schedule
+            // starts with the run's control loop (Faults.Start).
+            if (clock is MonotonicClock) robot._gpioDriver?.StartPumping();
             return robot;
         }
         catch

@@ -112,8 +112,12 @@ public sealed class TrainAndEvalCommandTests
         // Checkpoint every 20 steps and kill -9 at an arbitrary moment, several times.
         for (var attempt = 0; attempt < 3; attempt++)
         {
+            var checkpoint = Path.Combine(run, "checkpoint.rdckpt");
+            var saved = File.GetLastWriteTimeUtc(checkpoint);
             using var process = Cli.Start("train", "--resume", run, "--steps", "100000", "--no-progress");
-            Thread.Sleep(2500 + 700 * attempt);
+            // Kill once the resumed run is checkpointing (its first save landed), at a different moment each time.
+            Assert.True(SpinWait.SpinUntil(() => File.GetLastWriteTimeUtc(checkpoint) > saved, TimeSpan.FromSeconds(90)), "the resumed run never checkpointed");
+            Thread.Sleep(300 + 450 * attempt);
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
 

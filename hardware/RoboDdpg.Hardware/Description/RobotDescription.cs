@@ -26,7 +26,8 @@ public sealed record RobotDescription(
     IReadOnlyList<TerminationCondition> Termination,
     FaultPolicy Faults,
     EmulationDescription? Emulation,
-    double SettleSeconds = 0)
+    double SettleSeconds = 0,
+    TraceDescription? Trace = null)
 {
     /// <summary>Control ticks of safe action between episodes (<see cref="SettleSeconds"/> at the control rate).</summary>
     public int SettleTicks => (int)Math.Round(SettleSeconds * ControlRateHz);
@@ -136,3 +137,17 @@ public sealed record EmulatedFault(string Device, string Kind, double AtSeconds,
 {
     public static IReadOnlyList<string> Kinds { get; } = ["nack", "stuck", "garbage", "latency", "disconnect", "silence", "illegal-edges"];
 }
+
+/// <summary>
+/// How a run of this robot is recorded as a trace in a twin's CSV shape (<c>--record-trace</c>; twin-check and fit
+/// read it): each state column is a device signal plus an offset, or a constant (an unmeasured quantity, e.g. 0 for
+/// the motor current); action columns name the action entries in order; output columns name observation entries.
+/// </summary>
+public sealed record TraceDescription(
+    IReadOnlyList<TraceStateColumn> State,
+    IReadOnlyList<string> ActionColumns,
+    IReadOnlyList<(string Column, string Observation)> Outputs,
+    SourceLocation Location);
+
+/// <summary>A trace state column: <c>signal + offset</c>, or <paramref name="Offset"/> alone when there is no signal.</summary>
+public sealed record TraceStateColumn(string Column, SignalRef? Signal, double Offset);

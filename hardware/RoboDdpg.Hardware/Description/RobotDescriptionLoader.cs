@@ -68,7 +68,9 @@ public static class RobotDescriptionLoader
     {
         private static readonly string[] RootFields =
             ["name", "control_rate_hz", "max_episode_steps", "devices", "observation", "action", "safe_action", "reward",
-             "termination", "faults", "emulation", "settle_seconds"];
+             "termination", "faults", "emulation", "settle_seconds", "trace"];
+        private static readonly string[] TraceFields = ["state", "actions", "outputs"];
+        private static readonly string[] TraceSignalFields = ["signal", "offset"];
         private static readonly string[] ObservationFields = ["name", "signal", "transform", "scale", "offset", "low", "high", "max_age_ticks"];
         private static readonly string[] ActionFields = ["name", "command", "low", "high", "scale", "offset", "command_min", "command_max"];
         private static readonly string[] RewardFields = ["signal", "action", "target", "weight", "wrap_angle"];
@@ -111,8 +113,10 @@ public static class RobotDescriptionLoader
                 if (settle is < 0 or > 3600) throw Error(settleProperty.Line, $"settle_seconds must be in [0, 3600] (got {Format(settle)})");
             }
 
+            var trace = fields.Get("trace") is { } traceProperty ? ReadTrace(traceProperty, observation, action) : null;
+
             return new RobotDescription(name, file, rate, maxEpisodeSteps, devices, observation, action, safeAction, reward,
-                termination, faults, emulation, settle);
+                termination, faults, emulation, settle, trace);
         }
 
         // ---- devices ----
@@ -554,6 +558,46 @@ public static class RobotDescriptionLoader
                 }
             }
             return new EmulationDescription(twin, parameters, new SourceLocation(file, node.Line)) { Faults = faults };
+        }
+
+        private TraceDescription ReadTrace(JsonProperty property, IReadOnlyList<ObservationEntry> observation, IReadOnlyList<ActionEntry> action)
+        {
+            var node = ObjectValue(property.Value, "trace");
+            var fields = new Fields(this, node, "trace", TraceFields);
+            var state = new List<TraceStateColumn>();
+            foreach (var column in ObjectValue(fields.Require("state").Value, "trace.state").Properties)
+            {
+                var label = $"trace.state.{column.Name}";
+                state.Add(column.Value.Kind switch
+                {
+                    JsonKind.Number => new TraceStateColumn(column.Name, null, Finite(column.Value, label)),
+                    JsonKind.String => new TraceStateColumn(column.Name, ResolveSignal(column, label, output: false), 0),
+                    _ => ReadTraceSignal(column, label),
+                });
+            }
+            var actions = fields.Get("actions") is { } a
+                ? ArrayValue(a.Value, "trace.actions").Select((item, i) => String(item, $"trace.actions[{i}]")).ToList()
+                : action.Select(e => e.Name).ToList();
+            if (actions.Count != action.Count)
+                throw Error(node.Line, $"trace.actions names {actions.Count} column(s), the robot has {action.Count} action entries");
+            var outputs = new List<(string, string)>();
+            foreach (var column in ObjectValue(fields.Require("outputs").Value, "trace.outputs").Properties)
+            {
+                var name = String(column.Value, $"trace.outputs.{column.Name}");
+                if (!observation.Any(o => o.Name == name))
+                    throw Error(column.Line, $"trace.outputs.{column.Name} '{name}' names no observation entry; entries: {string.Join(", ", observation.Select(o => o.Name))}");
+                outputs.Add((column.Name, name));
+            }
+            return new TraceDescription(state, actions, outputs, new SourceLocation(file, node.Line));
+        }
+
+        private TraceStateColumn ReadTraceSignal(JsonProperty column, string label)
+        {
+            var node = ObjectValue(column.Value, label);
+            var fields = new Fields(this, node, label, TraceSignalFields);
+            var signal = ResolveSignal(fields.Require("signal"), $"{label}.signal", output: false);
+            var offset = fields.Get("offset") is { } o ? Finite(o.Value, $"{label}.offset") : 0;
+            return new TraceStateColumn(column.Name, signal, offset);
         }
 
         private double NonNegative(JsonProperty property, string label)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using RoboDdpg.Core.Environments;
 using RoboDdpg.Core.Timing;
+using RoboDdpg.Core.Traces;
 using RoboDdpg.Hardware.Buses;
 using RoboDdpg.Hardware.Description;
 using RoboDdpg.Hardware.Devices;
@@ -22,7 +23,7 @@ namespace RoboDdpg.Hardware.Robot;
 /// with no successful exchange for <see cref="FaultPolicy.GiveUpAfterSeconds"/> is reported as a fault: the loop then
 /// engages the emergency stop (safe action, learning halted) and the run ends with a report.
 /// </remarks>
-public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant
+public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant, ITraceRecordable
 {
     private readonly RobotDescription _description;
     private readonly IBusProvider _buses;
@@ -37,6 +38,9 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant
     private (DevicePort Port, int Channel, TerminationCondition Condition)[] _termination = [];
     private double[] _rewardValues = [];    // each term's x at the previous read
     private readonly float[] _lastAction;
+    private readonly float[] _lastObservation;
+    private (DevicePort? Port, int Channel, double Offset)[] _traceState = [];
+    private int[] _traceOutputs = [];
     private long _tick;
     private int _elapsedSteps;
     private long _staleReadings;
@@ -52,6 +56,32 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant
         _clock = clock ?? new MonotonicClock();
         _createDevice = createDevice ?? ((d, b) => DeviceCatalog.Types[d.Type].Create(d, b));
         _lastAction = [.. description.SafeAction];
+        _lastObservation = new float[description.Observation.Count];
+        TraceSchema = description.Trace is { } trace
+            ? new TraceSchema([.. trace.State.Select(c => c.Column)], trace.ActionColumns, [.. trace.Outputs.Select(o => o.Column)])
+            : new TraceSchema([], [.. description.Action.Select(a => a.Name)], [.. description.Observation.Select(o => o.Name)]);
+    }
+
+    /// <summary>
+    /// The trace columns of the description's <c>trace</c> section (a twin's CSV shape, so twin-check and fit read a
+    /// robot's recording); without that section, no state columns and the observation entries as outputs.
+    /// </summary>
+    public TraceSchema TraceSchema { get; }
+
+    /// <summary>The trace state from the latest readings: each column's signal plus offset, or its constant.</summary>
+    public void WriteTraceState(Span<double> state)
+    {
+        for (var i = 0; i < _traceState.Length; i++)
+        {
+            var (port, channel, offset) = _traceState[i];
+            state[i] = (port is null ? 0 : port.Readings[channel]) + offset;
+        }
+    }
+
+    /// <summary>The trace outputs: the observation entries they name, as last read.</summary>
+    public void WriteTraceOutputs(Span<double> outputs)
+    {
+        for (var i = 0; i < _traceOutputs.Length; i++) outputs[i] = _lastObservation[_traceOutputs[i]];
     }
 
     public RobotDescription Description => _description;
@@ -257,6 +287,7 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant
             };
             observation[i] = (float)value;
         }
+        observation.CopyTo(_lastObservation);
     }
 
     private double TermValue(int index)
@@ -290,6 +321,17 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant
             return ((DevicePort?)null, index, t);
         })];
         _rewardValues = new double[_reward.Length];
+
+        var observationNames = _description.Observation.Select(o => o.Name).ToList();
+        if (_description.Trace is { } trace)
+        {
+            _traceState = [.. trace.State.Select(c => c.Signal is { } signal ? Input(signal, trace.Location) is var (p, ch) ? ((DevicePort?)p, ch, c.Offset) : default : ((DevicePort?)null, 0, c.Offset))];
+            _traceOutputs = [.. trace.Outputs.Select(o => observationNames.IndexOf(o.Observation))];
+        }
+        else
+        {
+            _traceOutputs = [.. Enumerable.Range(0, observationNames.Count)];
+        }
     }
 
     private (DevicePort, int) Input(SignalRef signal, SourceLocation where) => Channel(signal, where, input: true);

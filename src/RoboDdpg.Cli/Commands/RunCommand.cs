@@ -244,6 +244,7 @@ internal static class RunCommand
             try
             {
                 loop.Start();
+                _emulation?.Faults.Start(); // scheduled faults count from the loop's start
 #if !ROBOT
                 _learnerThread?.Start();
 #endif
