@@ -15,6 +15,8 @@ var root = new RootCommand("roboddpg: DDPG continuous control for robots, in sim
     TwinCheckCommand.Create(),
     RunCommand.Create(),
     BenchCommand.Create(),
+    ActorCommand.Create(),
+    LearnerCommand.Create(),
 };
 
 // Redirected output (logs, CI, pipes) gets whole lines instead of Spectre's 80-column wrapping.
@@ -47,6 +49,8 @@ catch (Exception e)
 static bool IsUserError(Exception e) => e is CliError or PolicyFormatException or CheckpointFormatException
     or OutputDirectoryException or TraceFormatException or UnknownEnvironmentException or LearnerDivergedException
     // Setup problems said in one line too: SCHED_FIFO without the privilege, a bad twin parameter file.
-    or RoboDdpg.Core.Timing.RealtimeSchedulingException or RoboDdpg.Sim.ConfigFileException;
+    or RoboDdpg.Core.Timing.RealtimeSchedulingException or RoboDdpg.Sim.ConfigFileException
+    // Fleet settings: key file, broker address, robot id, TLS files, no policy from the learner.
+    or RoboDdpg.Fleet.FleetConfigException;
 
 static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();

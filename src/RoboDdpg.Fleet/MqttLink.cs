@@ -71,6 +71,7 @@ public sealed class MqttLink : IDisposable
             if (_ready)
             {
                 _ready = false;
+                if (_stop.IsCancellationRequested) return Task.CompletedTask; // our own goodbye
                 Interlocked.Increment(ref _connectionLosses);
                 _log?.Invoke($"lost the broker {Broker.Uri} ({e.Reason}{(e.Exception is { } x ? ": " + x.Message.Split('\n')[0] : "")}); reconnecting");
             }
@@ -196,6 +197,7 @@ public sealed class MqttLink : IDisposable
     /// <summary>Disconnects cleanly (the broker does not publish the last will) and stops reconnecting.</summary>
     public void Dispose()
     {
+        if (_stop.IsCancellationRequested) return;
         _stop.Cancel();
         try { _keeper?.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
         try
