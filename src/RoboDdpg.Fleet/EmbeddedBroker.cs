@@ -60,12 +60,13 @@ public sealed class EmbeddedBroker : IDisposable
         if (options.TlsCertificate is { } certificate)
         {
             builder = builder.WithoutDefaultEndpoint().WithEncryptedEndpoint().WithEncryptedEndpointPort(options.Port)
-                .WithEncryptedEndpointBoundIPAddress(options.BindAddress).WithEncryptionCertificate(certificate)
+                .WithEncryptedEndpointBoundIPAddress(options.BindAddress).WithEncryptionCertificate(certificate).WithTlsEndpointReuseAddress()
                 .WithEncryptionSslProtocol(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13);
         }
         else
         {
-            builder = builder.WithDefaultEndpoint().WithDefaultEndpointPort(options.Port).WithDefaultEndpointBoundIPAddress(options.BindAddress);
+            builder = builder.WithDefaultEndpoint().WithDefaultEndpointPort(options.Port).WithDefaultEndpointBoundIPAddress(options.BindAddress)
+                .WithDefaultEndpointReuseAddress(); // a restarted learner gets its port back at once
         }
         var server = new MqttServerFactory().CreateMqttServer(builder.Build());
         var broker = new EmbeddedBroker(server, options);
