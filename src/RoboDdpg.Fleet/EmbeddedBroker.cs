@@ -70,6 +70,16 @@ public sealed class EmbeddedBroker : IDisposable
         }
         var server = new MqttServerFactory().CreateMqttServer(builder.Build());
         var broker = new EmbeddedBroker(server, options);
+        server.InterceptingPublishAsync += e =>
+        {
+            if (broker._refusedPrefix is { } prefix && e.ApplicationMessage.Topic.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                e.ProcessPublish = false; // the publisher gets no success and keeps the message (a robot spools it)
+                e.Response.ReasonCode = MqttPubAckReasonCode.ImplementationSpecificError;
+                e.Response.ReasonString = "the learner is shutting down";
+            }
+            return Task.CompletedTask;
+        };
         if (options.Username is not null)
         {
             server.ValidatingConnectionAsync += e =>
@@ -93,6 +103,15 @@ public sealed class EmbeddedBroker : IDisposable
         }
         return broker;
     }
+
+    private volatile string? _refusedPrefix;
+
+    /// <summary>
+    /// From now on publishes to topics starting with <paramref name="topicPrefix"/> are not acknowledged as delivered,
+    /// so their senders keep them. A learner shutting down calls this before it stops ingesting: transitions the broker
+    /// would otherwise accept and then lose with the process stay in the robots' spools for the next learner.
+    /// </summary>
+    public void RefusePublishes(string topicPrefix) => _refusedPrefix = topicPrefix ?? throw new ArgumentNullException(nameof(topicPrefix));
 
     public void Dispose()
     {

@@ -112,7 +112,7 @@ public sealed class FleetActor : IDisposable
                 var why = !link.IsConnected ? $"the broker {broker.Uri} is unreachable ({link.LastError ?? "no answer"})"
                     : status.Refused > 0 ? $"every snapshot was refused (last: {status.LastRefusal})"
                     : $"nothing was published on {topics.Policy}; is the learner running for fleet '{options.Fleet}'?";
-                throw new FleetConfigException($"no policy snapshot within {options.PolicyTimeout.TotalSeconds:0} s: {why}");
+                throw new FleetConfigException($"no policy snapshot within {options.PolicyTimeout.TotalSeconds:0.#} s: {why}");
             }
             var snapshots = policies.CreateExchange();
             var untrained = policies.Current!.Updates == 0;

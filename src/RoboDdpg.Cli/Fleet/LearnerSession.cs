@@ -161,6 +161,7 @@ internal sealed class LearnerSession : IDisposable
         var nextLine = TimeSpan.FromSeconds(5);
         var deadline = s.Seconds > 0 ? TimeSpan.FromSeconds(s.Seconds) : TimeSpan.MaxValue;
         string? stopReason = null;
+        var reachedTarget = false;
         _learnerThread.Start();
         while (stopReason is null)
         {
@@ -184,7 +185,11 @@ internal sealed class LearnerSession : IDisposable
             {
                 Evaluate(policy, transitions);
                 nextEval = (transitions / s.EvalInterval + 1) * s.EvalInterval;
-                if (s.StopAtReturn is { } target && _lastEval!.Mean >= target) stopReason = $"evaluation reached {_lastEval.Mean:0.#} ≥ {target}";
+                if (s.StopAtReturn is { } target && _lastEval!.Mean >= target)
+                {
+                    stopReason = $"evaluation reached {_lastEval.Mean:0.#} ≥ {target}";
+                    reachedTarget = true;
+                }
             }
             if (transitions >= nextCheckpoint)
             {
@@ -205,15 +210,31 @@ internal sealed class LearnerSession : IDisposable
         }
 
         _learnerThread.Stop();
-        var final = _snapshots.Acquire(out _);
-        if (_lastEval is null || _replay.TotalAdded != _lastEvalTransitions) Evaluate(final, _replay.TotalAdded);
+        // Stop ingesting before the final checkpoint, so it holds everything the learner acknowledged. A standalone
+        // broker keeps queueing for this learner's persistent session; the embedded one first refuses new
+        // transitions (robots spool them) and lets what it already accepted reach the learner.
+        _link.PublishStatus(Summary("stopping"));
+        if (_broker is not null)
+        {
+            _broker.RefusePublishes(s.Topics.Prefix + "transitions/");
+            Thread.Sleep(500);
+        }
+        _link.Dispose();
+        // Stopped by reaching the target return: the policy file is the snapshot that was evaluated (the learner may
+        // have taken a few more updates meanwhile). Otherwise the final actor, evaluated once more.
+        MlpPolicy final;
+        if (reachedTarget) final = _lastEvalPolicy!;
+        else
+        {
+            final = _networks.ExportPolicy();
+            if (_lastEval is null || _replay.TotalAdded != _lastEvalTransitions || _networks.Updates != _lastEvalUpdates) Evaluate(final, _replay.TotalAdded);
+        }
         SaveCheckpoint();
-        PolicyFile.Save(Path.Combine(s.OutDir, TrainingRun.PolicyFileName), _networks.ExportPolicy(),
+        PolicyFile.Save(Path.Combine(s.OutDir, TrainingRun.PolicyFileName), final,
             new PolicyMetadata(s.Environment, _evalEnvironment.Spec.Observation.Names, _evalEnvironment.Spec.Action.Names, DateTimeOffset.UtcNow, _replay.TotalAdded));
         var summary = Summary("stopped");
         summary["stop_reason"] = stopReason;
         AtomicFile.WriteAllText(Path.Combine(s.OutDir, SummaryFileName), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        _link.PublishStatus(summary);
         Console.WriteLine(StatusLine());
         Console.WriteLine($"stopped: {stopReason}; wrote {s.OutDir}: {SummaryFileName}, {EvalsFileName}, {TrainingRun.PolicyFileName}, {TrainingRun.CheckpointFileName}, {FleetStateFileName}");
         if (_learnerThread.Fault is { } fault) Console.Error.WriteLine($"roboddpg: learning stopped: {fault.Message}");
@@ -221,12 +242,16 @@ internal sealed class LearnerSession : IDisposable
     }
 
     private long _lastEvalTransitions = -1;
+    private long _lastEvalUpdates = -1;
+    private MlpPolicy? _lastEvalPolicy;
 
     private void Evaluate(MlpPolicy policy, long transitions)
     {
         var result = PolicyEvaluator.Evaluate(_evalEnvironment, policy, _settings.EvalEpisodes, PolicyEvaluator.DefaultSeed);
         _lastEval = result;
         _lastEvalTransitions = transitions;
+        _lastEvalUpdates = _networks.Updates;
+        _lastEvalPolicy = policy.Clone();
         _evaluations++;
         if (_bestEval is null || result.Mean > _bestEval) _bestEval = result.Mean;
         if (result.Mean >= -200 && _firstReachingMinus200 is null) _firstReachingMinus200 = transitions;
