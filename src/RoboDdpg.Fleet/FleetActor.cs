@@ -92,14 +92,23 @@ public sealed class FleetActor : IDisposable
         var spool = new DiskSpool(options.SpoolDirectory, options.SpoolMaxBytes);
         if (spool.Recovered > 0) log?.Invoke($"{spool.Recovered} undelivered batches from an earlier run are in {spool.Directory}; they are sent first");
         var policies = new PolicyReceiver(key, spec, log);
+        var ackTopic = topics.Ack(robotId);
+        TransitionPublisher? publisherRef = null;
         var will = new LastWill(topics.RobotStatus(robotId), Encoding.UTF8.GetBytes("{\"state\":\"offline\"}"), Retain: true);
         var link = new MqttLink(broker, $"roboddpg-{options.Fleet}-{robotId}", persistentSession: false, will,
             e =>
             {
-                if (e.ApplicationMessage.Topic == topics.Policy) policies.Handle(MqttLink.Contiguous(e.ApplicationMessage.Payload));
+                var topic = e.ApplicationMessage.Topic;
+                if (topic == topics.Policy) policies.Handle(MqttLink.Contiguous(e.ApplicationMessage.Payload));
+                else if (topic == ackTopic && TransitionBatch.TryParseAck(MqttLink.Contiguous(e.ApplicationMessage.Payload), out var epoch, out var end))
+                    Volatile.Read(ref publisherRef)?.OnAcknowledged(epoch, end);
                 return Task.CompletedTask;
             },
-            (client, token) => client.SubscribeAsync(topics.Policy, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, token),
+            async (client, token) =>
+            {
+                await client.SubscribeAsync(topics.Policy, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, token).ConfigureAwait(false);
+                await client.SubscribeAsync(ackTopic, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, token).ConfigureAwait(false);
+            },
             log);
         try
         {
@@ -122,6 +131,7 @@ public sealed class FleetActor : IDisposable
                 new ControlLoopOptions { Seed = options.Seed, RandomActionTransitions = untrained ? options.WarmupTransitions : 0 });
             var epoch = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
             var publisher = new TransitionPublisher(ring, link, topics, robotId, epoch, spool, options.Publisher);
+            Volatile.Write(ref publisherRef, publisher);
             return new FleetActor(link, topics, robotId, policies, snapshots, control, ring, publisher, spool);
         }
         catch

@@ -15,6 +15,7 @@ public sealed class FleetLearnerLink : IDisposable
     private readonly FleetTopics _topics;
     private readonly FleetKey _key;
     private readonly MqttLink _link;
+    private readonly TransitionIngestor _ingestor;
     private long _published;
     private long _handlerFaults;
 
@@ -22,7 +23,7 @@ public sealed class FleetLearnerLink : IDisposable
     {
         _topics = topics ?? throw new ArgumentNullException(nameof(topics));
         _key = key ?? throw new ArgumentNullException(nameof(key));
-        ArgumentNullException.ThrowIfNull(ingestor);
+        _ingestor = ingestor ?? throw new ArgumentNullException(nameof(ingestor));
         var will = new LastWill(topics.LearnerStatus, "{\"state\":\"offline\"}"u8.ToArray(), Retain: true);
         _link = new MqttLink(broker, $"roboddpg-{topics.Fleet}-learner", persistentSession: true, will,
             e =>
@@ -47,7 +48,30 @@ public sealed class FleetLearnerLink : IDisposable
     public long PoliciesPublished => Interlocked.Read(ref _published);
     public long HandlerFaults => Interlocked.Read(ref _handlerFaults);
 
-    public void Start() => _link.Start();
+    public void Start()
+    {
+        _link.Start();
+        _acker = new Thread(AckLoop) { Name = "roboddpg-acks", IsBackground = true };
+        _acker.Start();
+    }
+
+    private Thread? _acker;
+    private volatile bool _stopping;
+
+    // Every 50 ms the robots whose gap-free prefix grew hear about it; every 2 s all recently active robots do, in
+    // case an acknowledgement was lost. A robot keeps each batch until it is acknowledged, so a broker that acknowledged
+    // a batch and then died before delivering it cannot lose it.
+    private void AckLoop()
+    {
+        var round = 0;
+        while (!_stopping)
+        {
+            Thread.Sleep(50);
+            if (!_link.IsConnected) continue;
+            foreach (var (robot, epoch, end) in _ingestor.TakeAcknowledgements(all: ++round % 40 == 0))
+                _link.Publish(MqttLink.Message(_topics.Ack(robot), new ArraySegment<byte>(TransitionBatch.EncodeAck(epoch, end)), retain: false), out _);
+        }
+    }
 
     /// <summary>Signs and publishes a snapshot (retained, QoS 1); false when the broker did not acknowledge it.</summary>
     public bool PublishPolicy(MlpPolicy policy, PolicySnapshotInfo info)
@@ -65,5 +89,10 @@ public sealed class FleetLearnerLink : IDisposable
         return _link.Publish(MqttLink.Message(_topics.LearnerStatus, new ArraySegment<byte>(json), retain: true), out _);
     }
 
-    public void Dispose() => _link.Dispose();
+    public void Dispose()
+    {
+        _stopping = true;
+        _acker?.Join();
+        _link.Dispose();
+    }
 }

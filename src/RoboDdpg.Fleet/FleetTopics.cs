@@ -8,6 +8,7 @@ namespace RoboDdpg.Fleet;
 /// <list type="bullet">
 /// <item><c>roboddpg/{fleet}/transitions/{robot}</c> — transition batches from one robot, QoS 1, not retained.</item>
 /// <item><c>roboddpg/{fleet}/policy</c> — the newest signed policy snapshot, QoS 1, retained (a robot that connects gets it at once).</item>
+/// <item><c>roboddpg/{fleet}/ack/{robot}</c> — the learner's acknowledgement of what it holds, QoS 1, not retained.</item>
 /// <item><c>roboddpg/{fleet}/status/{robot}</c> — a robot's status (JSON), retained; its last will says "offline".</item>
 /// <item><c>roboddpg/{fleet}/status/learner</c> — the learner's status (JSON), retained; last will "offline".</item>
 /// </list>
@@ -39,6 +40,9 @@ public sealed partial class FleetTopics
     public string Transitions(string robotId) => Prefix + "transitions/" + robotId;
 
     public string RobotStatus(string robotId) => Prefix + "status/" + robotId;
+
+    /// <summary>Where the learner acknowledges a robot's transitions (what it holds, gap-free from sequence 0).</summary>
+    public string Ack(string robotId) => Prefix + "ack/" + robotId;
 
     /// <summary>The robot id of a transition topic, or null when the topic is not one of this fleet's transition topics.</summary>
     public string? RobotOfTransitionTopic(string topic)

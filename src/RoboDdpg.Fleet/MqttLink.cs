@@ -110,7 +110,10 @@ public sealed class MqttLink : IDisposable
         return true;
     }
 
-    /// <summary>Publishes at QoS 1 and waits for the broker's acknowledgement. False when not connected, timed out, or refused.</summary>
+    /// <summary>
+    /// Publishes at QoS 1 and waits for the broker's acknowledgement. False when not connected, timed out, refused,
+    /// or (for a message that is not retained) acknowledged with "no matching subscribers".
+    /// </summary>
     public bool Publish(MqttApplicationMessage message, out MqttClientPublishReasonCode? reason)
     {
         reason = null;
@@ -121,7 +124,10 @@ public sealed class MqttLink : IDisposable
             timeout.CancelAfter(Broker.Timeout);
             var result = _client.PublishAsync(message, timeout.Token).GetAwaiter().GetResult();
             reason = result.ReasonCode;
-            return result.IsSuccess;
+            // MQTT 5 counts "no matching subscribers" as a success: the broker took the message and dropped it. For a
+            // transition batch that is a loss (no learner is listening), so only a retained message counts as delivered then.
+            return result.ReasonCode == MqttClientPublishReasonCode.Success
+                   || (message.Retain && result.ReasonCode == MqttClientPublishReasonCode.NoMatchingSubscribers);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -109,6 +109,33 @@ public static class TransitionBatch
         return true;
     }
 
+    /// <summary>Epoch and sequence range of a message this process encoded (no validation).</summary>
+    internal static (ulong Epoch, ulong End) PeekRange(ReadOnlySpan<byte> message) =>
+        (BinaryPrimitives.ReadUInt64LittleEndian(message[16..]),
+         BinaryPrimitives.ReadUInt64LittleEndian(message[24..]) + BinaryPrimitives.ReadUInt32LittleEndian(message[12..]));
+
+    /// <summary>
+    /// The learner's acknowledgement on <c>roboddpg/{fleet}/ack/{robot}</c>: "RDAK", epoch (u64), and the end of the
+    /// gap-free prefix of sequence numbers it has in its replay buffer (u64): every transition below it arrived.
+    /// </summary>
+    public static byte[] EncodeAck(ulong epoch, ulong contiguousEnd)
+    {
+        var bytes = new byte[20];
+        "RDAK"u8.CopyTo(bytes);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(4), epoch);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(12), contiguousEnd);
+        return bytes;
+    }
+
+    public static bool TryParseAck(ReadOnlySpan<byte> payload, out ulong epoch, out ulong contiguousEnd)
+    {
+        epoch = contiguousEnd = 0;
+        if (payload.Length != 20 || !payload[..4].SequenceEqual("RDAK"u8)) return false;
+        epoch = BinaryPrimitives.ReadUInt64LittleEndian(payload[4..]);
+        contiguousEnd = BinaryPrimitives.ReadUInt64LittleEndian(payload[12..]);
+        return true;
+    }
+
     private static bool Fail(string reason, out string? error)
     {
         error = reason;

@@ -134,6 +134,33 @@ public sealed class TransitionIngestor
         }
     }
 
+    /// <summary>
+    /// Per robot and epoch, the end of the gap-free prefix of received sequence numbers, for the epochs that changed
+    /// since the last call (or all recently seen ones when <paramref name="all"/>): what the learner acknowledges.
+    /// </summary>
+    public List<(string RobotId, ulong Epoch, ulong ContiguousEnd)> TakeAcknowledgements(bool all)
+    {
+        var result = new List<(string, ulong, ulong)>();
+        lock (_gate)
+        {
+            var recent = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(60);
+            foreach (var robot in _robots.Values)
+            {
+                foreach (var (epoch, ranges) in robot.Epochs)
+                {
+                    var end = ranges.Ranges.Count > 0 && ranges.Ranges[0].Start == 0 ? ranges.Ranges[0].End : 0;
+                    var changed = !robot.Acked.TryGetValue(epoch, out var acked) || acked != end;
+                    if (changed || (all && robot.LastSeen >= recent))
+                    {
+                        robot.Acked[epoch] = end;
+                        result.Add((robot.Id, epoch, end));
+                    }
+                }
+            }
+        }
+        return result;
+    }
+
     /// <summary>Runs <paramref name="action"/> with ingest held off (e.g. while the replay buffer is saved).</summary>
     public void RunExclusive(Action action)
     {
@@ -207,6 +234,7 @@ public sealed class TransitionIngestor
     {
         public string Id { get; } = id;
         public Dictionary<ulong, SequenceRanges> Epochs { get; } = [];
+        public Dictionary<ulong, ulong> Acked { get; } = [];
         public long Accepted { get; set; }
         public long Duplicates { get; set; }
         public long Batches { get; set; }

@@ -32,8 +32,10 @@ public sealed record TransitionPublisherOptions
 /// <param name="SpoolPending">Messages waiting in the spool.</param>
 /// <param name="SpoolDropped">Messages the full spool discarded (lost).</param>
 /// <param name="DeliveryFailures">Publish attempts that were not acknowledged.</param>
+/// <param name="Unacknowledged">Batches delivered to the broker that the learner has not acknowledged yet (kept in memory).</param>
+/// <param name="Requeued">Batches put back into the spool because the connection was lost before the learner acknowledged them.</param>
 public readonly record struct PublisherStatus(ulong Epoch, ulong NextSequence, long Batches, long Published, long Spooled, long Resent,
-    int SpoolPending, long SpoolDropped, long DeliveryFailures);
+    int SpoolPending, long SpoolDropped, long DeliveryFailures, int Unacknowledged = 0, long Requeued = 0);
 
 /// <summary>
 /// The robot's sender thread: drains the control loop's <see cref="TransitionRing"/> into <see cref="TransitionBatch"/>
@@ -58,6 +60,13 @@ public sealed class TransitionPublisher : IDisposable
     private ulong _nextSequence;
     private long _batches, _published, _spooled, _resent, _failures;
     private long _retryAtTicks;
+    // Batches the broker acknowledged but the learner has not yet (oldest first), with their epoch and sequence end.
+    private readonly Queue<(ulong Epoch, ulong End, byte[] Message)> _unacknowledged = new();
+    private long _unacknowledgedBytes;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, ulong> _learnerHas = new();
+    private volatile bool _ackArrived;
+    private long _lossesSeen;
+    private long _requeued;
 
     public TransitionPublisher(TransitionRing ring, MqttLink link, FleetTopics topics, string robotId, ulong epoch, DiskSpool spool, TransitionPublisherOptions options)
     {
@@ -83,7 +92,20 @@ public sealed class TransitionPublisher : IDisposable
     public Exception? Fault { get; private set; }
 
     public PublisherStatus Status => new(Epoch, Volatile.Read(ref _nextSequence), Interlocked.Read(ref _batches), Interlocked.Read(ref _published),
-        Interlocked.Read(ref _spooled), Interlocked.Read(ref _resent), _spool.Count, _spool.DroppedMessages, Interlocked.Read(ref _failures));
+        Interlocked.Read(ref _spooled), Interlocked.Read(ref _resent), _spool.Count, _spool.DroppedMessages, Interlocked.Read(ref _failures),
+        Volatile.Read(ref _unacknowledgedCount), Interlocked.Read(ref _requeued));
+
+    private int _unacknowledgedCount;
+
+    /// <summary>Most memory kept for batches awaiting the learner's acknowledgement; beyond it the oldest are trusted to the broker.</summary>
+    public const long MaxUnacknowledgedBytes = 64L << 20;
+
+    /// <summary>The learner holds every transition of <paramref name="epoch"/> below <paramref name="contiguousEnd"/> (any thread).</summary>
+    public void OnAcknowledged(ulong epoch, ulong contiguousEnd)
+    {
+        _learnerHas.AddOrUpdate(epoch, contiguousEnd, (_, old) => Math.Max(old, contiguousEnd));
+        _ackArrived = true;
+    }
 
     public void Start() => _thread.Start();
 
@@ -109,11 +131,14 @@ public sealed class TransitionPublisher : IDisposable
         {
             var records = MemoryMarshal.Cast<byte, float>(_buffer.AsSpan(_headerBytes));
             var lastFlush = Stopwatch.GetTimestamp();
+            _lossesSeen = _link.ConnectionLosses;
             var flushTicks = (long)(_options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
             while (true)
             {
                 var stopping = _stopRequested;
                 var now = Stopwatch.GetTimestamp();
+                if (_ackArrived) ForgetAcknowledged();
+                RequeueAfterLoss();
 
                 // The spool first: transitions reach the learner in the order they were recorded.
                 if (_spool.Count > 0 && _link.IsConnected && now >= Volatile.Read(ref _retryAtTicks))
@@ -125,6 +150,7 @@ public sealed class TransitionPublisher : IDisposable
                         {
                             _spool.RemoveOldest();
                             Interlocked.Increment(ref _resent);
+                            Remember(oldest);
                         }
                         continue;
                     }
@@ -143,6 +169,7 @@ public sealed class TransitionPublisher : IDisposable
                     if (_spool.Count == 0 && now >= Volatile.Read(ref _retryAtTicks) && Deliver(new ArraySegment<byte>(_buffer, 0, length)))
                     {
                         Interlocked.Add(ref _published, count);
+                        Remember(_buffer.AsSpan(0, length).ToArray());
                     }
                     else
                     {
@@ -154,7 +181,14 @@ public sealed class TransitionPublisher : IDisposable
 
                 if (stopping && pending == 0)
                 {
-                    if (_spool.Count == 0 || !_link.IsConnected || Stopwatch.GetTimestamp() >= Volatile.Read(ref _drainDeadline)) break;
+                    var delivered = _spool.Count == 0 && _unacknowledged.Count == 0;
+                    if (delivered || !_link.IsConnected || Stopwatch.GetTimestamp() >= Volatile.Read(ref _drainDeadline))
+                    {
+                        // Whatever the learner has not confirmed goes to the spool for the next run (it dedups).
+                        _lossesSeen = -1;
+                        RequeueAfterLoss();
+                        break;
+                    }
                 }
                 Thread.Sleep(1);
             }
@@ -163,6 +197,49 @@ public sealed class TransitionPublisher : IDisposable
         {
             Fault = e; // e.g. the spool's disk is full; the loop keeps acting, the ring then fills and counts drops
         }
+    }
+
+    private void Remember(byte[] message)
+    {
+        var (epoch, end) = TransitionBatch.PeekRange(message);
+        if (_learnerHas.TryGetValue(epoch, out var has) && has >= end) return;
+        _unacknowledged.Enqueue((epoch, end, message));
+        _unacknowledgedBytes += message.Length;
+        while (_unacknowledgedBytes > MaxUnacknowledgedBytes && _unacknowledged.TryDequeue(out var oldest))
+            _unacknowledgedBytes -= oldest.Message.Length; // a learner that stays silent this long: trust the broker's queue
+        Volatile.Write(ref _unacknowledgedCount, _unacknowledged.Count);
+    }
+
+    private void ForgetAcknowledged()
+    {
+        _ackArrived = false;
+        var keep = _unacknowledged.Count;
+        for (var i = 0; i < keep; i++)
+        {
+            var batch = _unacknowledged.Dequeue();
+            if (_learnerHas.TryGetValue(batch.Epoch, out var has) && has >= batch.End) _unacknowledgedBytes -= batch.Message.Length;
+            else _unacknowledged.Enqueue(batch);
+        }
+        Volatile.Write(ref _unacknowledgedCount, _unacknowledged.Count);
+    }
+
+    /// <summary>
+    /// After a lost connection the broker may have acknowledged batches it never delivered (it crashed, or its queue
+    /// for the learner was lost): everything the learner has not confirmed goes back into the spool and is resent.
+    /// </summary>
+    private void RequeueAfterLoss()
+    {
+        var losses = _link.ConnectionLosses;
+        if (losses == _lossesSeen) return;
+        _lossesSeen = losses;
+        if (_ackArrived) ForgetAcknowledged();
+        while (_unacknowledged.TryDequeue(out var batch))
+        {
+            _spool.Append(batch.Message);
+            Interlocked.Increment(ref _requeued);
+        }
+        _unacknowledgedBytes = 0;
+        Volatile.Write(ref _unacknowledgedCount, 0);
     }
 
     private bool Deliver(ArraySegment<byte> payload)

@@ -1,4 +1,5 @@
 using System.Net;
+using RoboDdpg.Core.Environments;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -42,7 +43,7 @@ public sealed class EmbeddedBrokerTests
             broker.Dispose(); // the broker goes away mid-run; the robot keeps acting
             var ticksAtOutage = actor.Control.Status.Ticks;
             FleetHarness.WaitUntil(() => actor.Publisher.Status.Spooled >= 1500, TimeSpan.FromSeconds(30), "1.5 s of transitions spooled to disk");
-            Assert.True(actor.Control.Status.Ticks >= ticksAtOutage + 1500);
+            Assert.True(actor.Control.Status.Ticks >= ticksAtOutage + 1000); // the robot kept acting
             broker = Brokers.Embedded(port); // back; its retained policy and sessions are gone, robot and learner reconnect
             Assert.True(fleet.Learner.Link.WaitConnected(TimeSpan.FromSeconds(15)));
             Assert.True(fleet.Learner.PublishPolicy(TestPolicies.Random(fleet.Spec, 3, 16, 16), TestPolicies.Info(3, learner: 42)));
@@ -52,6 +53,7 @@ public sealed class EmbeddedBrokerTests
             var publisher = actor.Publisher.Status;
             Assert.True(publisher.Spooled >= 1500);
             Assert.Equal(0, publisher.SpoolDropped);
+            Assert.Equal(0, publisher.Unacknowledged); // the learner confirmed every batch
             Assert.Equal(0, actor.Ring.Dropped);
             Assert.Equal((ulong)actor.Ring.TotalAdded, sent);
             Assert.Equal([(0UL, sent)], fleet.Ingestor.Ranges("arm-1", publisher.Epoch)); // every sequence number, once
@@ -63,6 +65,45 @@ public sealed class EmbeddedBrokerTests
         {
             broker.Dispose();
         }
+    }
+
+    [Fact]
+    public void Transitions_published_while_no_learner_listens_are_spooled_not_lost()
+    {
+        var port = Brokers.FreePort();
+        using var broker = Brokers.Embedded(port);
+        using var dir = new TempDirectory();
+        var topics = new FleetTopics(Brokers.UniqueFleet());
+        var key = FleetKey.Generate();
+        using var environment = new Sim.Pendulum.PendulumEnvironment().Start();
+        using (var publisherOnly = new MqttLink(Brokers.Local(port), "policy-only", false, null, null, null))
+        {
+            publisherOnly.Start();
+            Assert.True(publisherOnly.WaitConnected(TimeSpan.FromSeconds(10)));
+            var snapshot = PolicySnapshotMessage.Encode(TestPolicies.Random(environment.Spec, 1, 8), TestPolicies.Info(1), key);
+            Assert.True(publisherOnly.Publish(MqttLink.Message(topics.Policy, new ArraySegment<byte>(snapshot), retain: true), out _));
+        }
+        using var actor = FleetActor.Connect(environment, Brokers.Local(port), key, new FleetActorOptions
+        {
+            RobotId = "early", Fleet = topics.Fleet, SpoolDirectory = dir.Path, WarmupTransitions = 0,
+            Publisher = new TransitionPublisherOptions { FlushInterval = TimeSpan.FromMilliseconds(5), RetryInterval = TimeSpan.FromMilliseconds(50) },
+        });
+        using var loop = new Core.Timing.RealtimeLoop(actor.Control, new Core.Timing.RealtimeLoopOptions { RateHz = 1000 });
+        loop.Start();
+        actor.StartSending();
+        FleetHarness.WaitUntil(() => actor.Publisher.Status.Spooled >= 200, TimeSpan.FromSeconds(20), "transitions spooled while nobody listens");
+        Assert.Equal(0, actor.Publisher.Status.Published);
+
+        var replay = new Core.Replay.ReplayBuffer(100_000, 3, 1);
+        var ingestor = new TransitionIngestor(topics, replay);
+        using var learner = new FleetLearnerLink(Brokers.Local(port), topics, key, ingestor);
+        learner.Start();
+        FleetHarness.WaitUntil(() => actor.Publisher.Status.Resent > 0 && actor.Spool.Count == 0, TimeSpan.FromSeconds(30), "the spool to reach the learner");
+        loop.Stop();
+        actor.StopSending(TimeSpan.FromSeconds(20));
+        var sent = actor.Publisher.Status.NextSequence;
+        FleetHarness.WaitUntil(() => (ulong)ingestor.Accepted >= sent, TimeSpan.FromSeconds(20), "every transition");
+        Assert.Equal([(0UL, sent)], ingestor.Ranges("early", actor.Publisher.Epoch));
     }
 
     [Fact]

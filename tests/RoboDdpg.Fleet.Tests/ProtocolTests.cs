@@ -43,6 +43,16 @@ public sealed class TransitionBatchTests
     }
 
     [Fact]
+    public void The_learners_acknowledgement_round_trips()
+    {
+        var ack = TransitionBatch.EncodeAck(0x0102030405060708, 4242);
+        Assert.Equal("RDAK"u8.ToArray(), ack[..4]);
+        Assert.True(TransitionBatch.TryParseAck(ack, out var epoch, out var end));
+        Assert.Equal((0x0102030405060708UL, 4242UL), (epoch, end));
+        Assert.False(TransitionBatch.TryParseAck(ack[..19], out _, out _));
+    }
+
+    [Fact]
     public void Random_bytes_never_throw()
     {
         var rng = new System.Random(3);
