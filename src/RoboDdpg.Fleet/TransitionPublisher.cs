@@ -61,7 +61,9 @@ public sealed class TransitionPublisher : IDisposable
     private long _batches, _published, _spooled, _resent, _failures;
     private long _retryAtTicks;
     // Batches the broker acknowledged but the learner has not yet (oldest first), with their epoch and sequence end.
-    private readonly Queue<(ulong Epoch, ulong End, byte[] Message)> _unacknowledged = new();
+    // The copies are rented from the shared pool and returned once acknowledged: no garbage per batch, so the sender
+    // does not drive collections that would pause the loop thread too.
+    private readonly Queue<(ulong Epoch, ulong End, byte[] Message, int Length)> _unacknowledged = new();
     private long _unacknowledgedBytes;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, ulong> _learnerHas = new();
     private volatile bool _ackArrived;
@@ -169,7 +171,7 @@ public sealed class TransitionPublisher : IDisposable
                     if (_spool.Count == 0 && now >= Volatile.Read(ref _retryAtTicks) && Deliver(new ArraySegment<byte>(_buffer, 0, length)))
                     {
                         Interlocked.Add(ref _published, count);
-                        Remember(_buffer.AsSpan(0, length).ToArray());
+                        Remember(_buffer.AsSpan(0, length));
                     }
                     else
                     {
@@ -199,15 +201,23 @@ public sealed class TransitionPublisher : IDisposable
         }
     }
 
-    private void Remember(byte[] message)
+    private void Remember(ReadOnlySpan<byte> message)
     {
         var (epoch, end) = TransitionBatch.PeekRange(message);
         if (_learnerHas.TryGetValue(epoch, out var has) && has >= end) return;
-        _unacknowledged.Enqueue((epoch, end, message));
+        var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(message.Length);
+        message.CopyTo(copy);
+        _unacknowledged.Enqueue((epoch, end, copy, message.Length));
         _unacknowledgedBytes += message.Length;
         while (_unacknowledgedBytes > MaxUnacknowledgedBytes && _unacknowledged.TryDequeue(out var oldest))
-            _unacknowledgedBytes -= oldest.Message.Length; // a learner that stays silent this long: trust the broker's queue
+            Release(oldest.Message, oldest.Length); // a learner that stays silent this long: trust the broker's queue
         Volatile.Write(ref _unacknowledgedCount, _unacknowledged.Count);
+    }
+
+    private void Release(byte[] message, int length)
+    {
+        _unacknowledgedBytes -= length;
+        System.Buffers.ArrayPool<byte>.Shared.Return(message);
     }
 
     private void ForgetAcknowledged()
@@ -217,7 +227,7 @@ public sealed class TransitionPublisher : IDisposable
         for (var i = 0; i < keep; i++)
         {
             var batch = _unacknowledged.Dequeue();
-            if (_learnerHas.TryGetValue(batch.Epoch, out var has) && has >= batch.End) _unacknowledgedBytes -= batch.Message.Length;
+            if (_learnerHas.TryGetValue(batch.Epoch, out var has) && has >= batch.End) Release(batch.Message, batch.Length);
             else _unacknowledged.Enqueue(batch);
         }
         Volatile.Write(ref _unacknowledgedCount, _unacknowledged.Count);
@@ -235,10 +245,10 @@ public sealed class TransitionPublisher : IDisposable
         if (_ackArrived) ForgetAcknowledged();
         while (_unacknowledged.TryDequeue(out var batch))
         {
-            _spool.Append(batch.Message);
+            _spool.Append(batch.Message.AsSpan(0, batch.Length));
             Interlocked.Increment(ref _requeued);
+            Release(batch.Message, batch.Length);
         }
-        _unacknowledgedBytes = 0;
         Volatile.Write(ref _unacknowledgedCount, 0);
     }
 

@@ -34,7 +34,7 @@ internal static class LearnerCommand
         var threads = OptionFactory.AtLeast("--threads", "TorchSharp threads", d.Threads, 1);
         var seed = OptionFactory.Create("--seed", "seed of network initialisation and replay sampling", 1UL);
         var publishEvery = OptionFactory.AtLeast("--publish-every", "updates between snapshots taken from the learner", new LearnerOptions().PublishEvery, 1);
-        var publishInterval = OptionFactory.InRange("--publish-interval-ms", "least time between two policies published to the fleet", 100, 0, 1e7);
+        var publishInterval = OptionFactory.InRange("--publish-interval-ms", "least time between two policies published to the fleet", 250, 0, 1e7);
         var evalInterval = OptionFactory.AtLeast("--eval-interval", "ingested transitions between evaluations on the learner's own twin", 1000L, 1L);
         var evalEpisodes = OptionFactory.AtLeast("--eval-episodes", "episodes per evaluation", 10, 1);
         var checkpointInterval = OptionFactory.AtLeast("--checkpoint-interval", "ingested transitions between checkpoints", 5000L, 1L);
