@@ -99,7 +99,7 @@ public sealed class FleetActor : IDisposable
             e =>
             {
                 var topic = e.ApplicationMessage.Topic;
-                if (topic == topics.Policy) policies.Handle(MqttLink.Contiguous(e.ApplicationMessage.Payload));
+                if (topic == topics.Policy) policies.Handle(e.ApplicationMessage.Payload);
                 else if (topic == ackTopic && TransitionBatch.TryParseAck(MqttLink.Contiguous(e.ApplicationMessage.Payload), out var epoch, out var end))
                     Volatile.Read(ref publisherRef)?.OnAcknowledged(epoch, end);
                 return Task.CompletedTask;

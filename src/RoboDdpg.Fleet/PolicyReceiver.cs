@@ -86,6 +86,25 @@ public sealed class PolicyReceiver
         }
     }
 
+    private byte[] _scratch = [];
+
+    /// <summary>
+    /// Handles a message as the MQTT client delivers it: copied into a buffer this receiver keeps (grown once to the
+    /// snapshot size), so a stream of snapshots (hundreds of KB each) leaves no large-object garbage whose collection
+    /// would pause the control loop.
+    /// </summary>
+    public PolicyRefusal Handle(in System.Buffers.ReadOnlySequence<byte> message)
+    {
+        if (message.IsSingleSegment) return Handle(message.FirstSpan);
+        lock (_gate)
+        {
+            if (_scratch.Length < message.Length) _scratch = new byte[message.Length];
+            var length = (int)message.Length;
+            System.Buffers.BuffersExtensions.CopyTo(message, _scratch);
+            return Handle(_scratch.AsSpan(0, length));
+        }
+    }
+
     /// <summary>Handles one message from the policy topic. Returns the verdict (also counted and logged).</summary>
     public PolicyRefusal Handle(ReadOnlySpan<byte> message)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using RoboDdpg.Core.Environments;
 using RoboDdpg.Core.Policy;
 using RoboDdpg.Core.Random;
@@ -86,21 +87,68 @@ internal static class FleetBenchmarks
         return new IngestResult(robots, accepted / seconds, status.Accepted, sent - status.Accepted + status.Missing, status.Duplicates, status.Malformed, rings.Sum(x => x.Dropped));
     }
 
-    public sealed record ActorResult(RealtimeLoopStats Loop, double PropagationP50Ms, double PropagationMaxMs, int Propagations, long Transitions, long Ingested, long Published, long Spooled);
+    public sealed record PropagationResult(double P50Ms, double MaxMs, int Count);
 
     /// <summary>
-    /// A 1 kHz robot loop (pendulum twin, 256×256 policy, noise, safety, ring) with its sender publishing to the
-    /// broker and the learner side ingesting, for <paramref name="duration"/>; during it, policy snapshots are
-    /// published every 0.5 s and the time until the loop acts on each is measured.
+    /// Publish → the robot's loop acting on it: a robot (pendulum twin, 1 kHz) in this process, a 256×256 snapshot
+    /// published <paramref name="count"/> times, each timed until the loop's policy version changes.
     /// </summary>
-    public static ActorResult ActorWhilePublishing(BrokerOptions broker, RealtimeLoopOptions loopOptions, TimeSpan duration)
+    public static PropagationResult Propagation(BrokerOptions broker, RealtimeLoopOptions loopOptions, int count)
     {
         var topics = new FleetTopics("bench" + Guid.NewGuid().ToString("N")[..8]);
         var key = FleetKey.Generate();
         using var environment = EnvironmentRegistry.Create("pendulum").Start();
         var spec = environment.Spec;
-        var replay = new ReplayBuffer(1_000_000, spec.ObservationSize, spec.ActionSize);
-        var ingestor = new TransitionIngestor(topics, replay);
+        var ingestor = new TransitionIngestor(topics, new ReplayBuffer(100_000, spec.ObservationSize, spec.ActionSize));
+        using var learner = new FleetLearnerLink(broker, topics, key, ingestor);
+        learner.Start();
+        if (!learner.Link.WaitConnected(TimeSpan.FromSeconds(10))) throw new InvalidOperationException($"bench: cannot reach {broker.Uri}: {learner.Link.LastError}");
+        var policies = Enumerable.Range(0, 2).Select(i => RandomPolicy(spec, (ulong)i)).ToArray();
+        ulong version = 1;
+        learner.PublishPolicy(policies[0], Info(version, spec));
+        using var spool = new TempFolder();
+        using var actor = FleetActor.Connect(environment, broker, key, new FleetActorOptions
+        {
+            RobotId = "bench-arm", Fleet = topics.Fleet, SpoolDirectory = spool.Path, WarmupTransitions = 0, PolicyTimeout = TimeSpan.FromSeconds(10),
+        });
+        using var loop = new RealtimeLoop(actor.Control, loopOptions);
+        loop.Start();
+        actor.StartSending();
+        Thread.Sleep(500);
+        var latencies = new List<double>();
+        for (var i = 0; i < count; i++)
+        {
+            var before = actor.Control.Status.PolicyVersion;
+            version++;
+            var sent = Stopwatch.GetTimestamp();
+            learner.PublishPolicy(policies[version % 2], Info(version, spec));
+            while (actor.Control.Status.PolicyVersion == before && Stopwatch.GetElapsedTime(sent) < TimeSpan.FromSeconds(5)) Thread.Sleep(0);
+            latencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+            Thread.Sleep(250);
+        }
+        loop.Stop();
+        actor.StopSending(TimeSpan.FromSeconds(5));
+        latencies.Sort();
+        return new PropagationResult(latencies[latencies.Count / 2], latencies[^1], latencies.Count);
+    }
+
+    public sealed record ActorProcessResult(JsonElement Report, long Ingested, int PoliciesPublished);
+
+    /// <summary>
+    /// The robot as it runs on a board: <c>roboddpg actor</c> in its own process at 1 kHz (pendulum twin, 256×256
+    /// policy, noise, safety), streaming to the broker, while this process is the learner side: it ingests the
+    /// transitions and publishes a new 256×256 snapshot every 0.5 s. Returns the actor's own report (actor.json).
+    /// </summary>
+    public static ActorProcessResult ActorProcess(BrokerOptions broker, IReadOnlyList<string> pacingArguments, TimeSpan duration)
+    {
+        var topics = new FleetTopics("bench" + Guid.NewGuid().ToString("N")[..8]);
+        var key = FleetKey.Generate();
+        using var folder = new TempFolder();
+        var keyPath = Path.Combine(folder.Path, "fleet.key");
+        key.Save(keyPath);
+        using var environment = EnvironmentRegistry.Create("pendulum");
+        var spec = environment.Spec;
+        var ingestor = new TransitionIngestor(topics, new ReplayBuffer(1_000_000, spec.ObservationSize, spec.ActionSize));
         using var learner = new FleetLearnerLink(broker, topics, key, ingestor);
         learner.Start();
         if (!learner.Link.WaitConnected(TimeSpan.FromSeconds(10))) throw new InvalidOperationException($"bench: cannot reach {broker.Uri}: {learner.Link.LastError}");
@@ -108,39 +156,30 @@ internal static class FleetBenchmarks
         ulong version = 1;
         learner.PublishPolicy(policies[0], Info(version, spec));
 
-        using var spool = new TempFolder();
-        using var actor = FleetActor.Connect(environment, broker, key, new FleetActorOptions
+        var outDir = Path.Combine(folder.Path, "actor");
+        var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") info.ArgumentList.Add(typeof(FleetBenchmarks).Assembly.Location);
+        foreach (var a in new[] { "actor", "--env", "pendulum", "--broker", broker.Uri, "--fleet", topics.Fleet, "--fleet-key", keyPath, "--robot-id", "bench-arm",
+                     "--hz", "1000", "--seconds", duration.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--warmup", "0",
+                     "--spool", Path.Combine(folder.Path, "spool"), "--out", outDir })
+            info.ArgumentList.Add(a);
+        foreach (var a in pacingArguments) info.ArgumentList.Add(a);
+        using var child = Process.Start(info)!;
+        var stdout = child.StandardOutput.ReadToEndAsync();
+        var stderr = child.StandardError.ReadToEndAsync();
+        var published = 0;
+        while (!child.WaitForExit(500))
         {
-            RobotId = "bench-arm",
-            Fleet = topics.Fleet,
-            SpoolDirectory = spool.Path,
-            WarmupTransitions = 0,
-            PolicyTimeout = TimeSpan.FromSeconds(10),
-        });
-        using var loop = new RealtimeLoop(actor.Control, loopOptions);
-        loop.Start();
-        actor.StartSending();
-        var latencies = new List<double>();
-        var clock = Stopwatch.StartNew();
-        Thread.Sleep(TimeSpan.FromSeconds(Math.Min(1, duration.TotalSeconds / 4)));
-        while (clock.Elapsed < duration)
-        {
-            var before = actor.Control.Status.PolicyVersion;
             version++;
-            var sent = Stopwatch.GetTimestamp();
-            learner.PublishPolicy(policies[version % 2], Info(version, spec));
-            while (actor.Control.Status.PolicyVersion == before && Stopwatch.GetElapsedTime(sent) < TimeSpan.FromSeconds(5)) Thread.SpinWait(50);
-            latencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
-            Thread.Sleep(500);
+            if (learner.PublishPolicy(policies[version % 2], Info(version, spec))) published++;
         }
-        loop.Stop();
-        actor.StopSending(TimeSpan.FromSeconds(10));
-        var p = actor.Publisher.Status;
+        if (child.ExitCode != 0) throw new InvalidOperationException($"bench: the actor process failed ({child.ExitCode}): {stderr.Result}");
+        _ = stdout.Result;
+        var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "actor.json"))).RootElement.Clone();
+        var sent = report.GetProperty("sequence_next").GetInt64();
         var waited = Stopwatch.StartNew();
-        while ((ulong)ingestor.Accepted < p.NextSequence && waited.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(10);
-        latencies.Sort();
-        return new ActorResult(loop.Stats, latencies.Count == 0 ? double.NaN : latencies[latencies.Count / 2], latencies.Count == 0 ? double.NaN : latencies[^1],
-            latencies.Count, actor.Ring.TotalAdded, ingestor.Accepted, p.Published, p.Spooled);
+        while (ingestor.Accepted < sent && waited.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(10);
+        return new ActorProcessResult(report, ingestor.Accepted, published);
     }
 
     private static PolicySnapshotInfo Info(ulong version, EnvironmentSpec spec) =>

@@ -9,6 +9,22 @@ namespace RoboDdpg.Cli.Commands;
 /// <summary><c>roboddpg bench fleet</c>: ingest, propagation and the robot loop while publishing, as one JSON object.</summary>
 internal static class FleetBenchCommand
 {
+    /// <summary>The pacing options as given, for the actor child process.</summary>
+    private static List<string> PacingArguments(ParseResult parse)
+    {
+        var arguments = new List<string>();
+        foreach (var name in new[] { "--wait", "--spin-margin-us", "--fifo", "--cpu" })
+        {
+            var result = parse.GetResult(name) as System.CommandLine.Parsing.OptionResult;
+            if (result is { Implicit: false } && result.Tokens.Count > 0)
+            {
+                arguments.Add(name);
+                arguments.Add(result.Tokens[0].Value);
+            }
+        }
+        return arguments;
+    }
+
     public static Command Create()
     {
         var json = OptionFactory.Create("--json", "print only the JSON object (no progress lines)", false);
@@ -55,32 +71,36 @@ internal static class FleetBenchCommand
             }
             result["ingest"] = curve;
 
+            Progress("policy propagation: 20 snapshots (256×256) to a robot looping at 1 kHz in this process");
+            var propagation = FleetBenchmarks.Propagation(options, loopOptions, 20);
+            result["propagation_ms_p50"] = Math.Round(propagation.P50Ms, 2);
+            result["propagation_ms_max"] = Math.Round(propagation.MaxMs, 2);
+            result["propagations"] = propagation.Count;
+            result["policy_size"] = "3→256→256→1";
+
             var duration = TimeSpan.FromSeconds(parse.GetValue(seconds));
             Progress($"platform floor: empty 1 kHz loop for {duration.TotalSeconds:0} s");
             var floor = LoopBenchmarks.Floor(loopOptions, duration);
-            Progress($"1 kHz robot loop publishing its transitions for {duration.TotalSeconds:0} s, policy snapshots every 0.5 s");
-            var actor = FleetBenchmarks.ActorWhilePublishing(options, loopOptions, duration);
-            var loop = actor.Loop;
-            result["propagation_ms_p50"] = Math.Round(actor.PropagationP50Ms, 2);
-            result["propagation_ms_max"] = Math.Round(actor.PropagationMaxMs, 2);
-            result["propagations"] = actor.Propagations;
-            result["policy_size"] = "3→256→256→1";
+            Progress($"robot process (roboddpg actor) at 1 kHz publishing its transitions for {duration.TotalSeconds:0} s, a new snapshot every 0.5 s");
+            var actor = FleetBenchmarks.ActorProcess(options, PacingArguments(parse), duration);
+            var r = actor.Report;
             result["loop_hz"] = LoopBenchmarks.RateHz;
             result["loop_pacing"] = LoopOptionSet.Describe(loopOptions);
             result["loop_seconds"] = duration.TotalSeconds;
-            result["loop_ticks"] = loop.MeasuredTicks;
-            result["loop_jitter_p50_us"] = Math.Round(loop.Jitter.P50Nanoseconds / 1e3, 1);
-            result["loop_jitter_p99_us"] = Math.Round(loop.Jitter.P99Nanoseconds / 1e3, 1);
-            result["loop_jitter_max_us"] = Math.Round(loop.Jitter.MaxNanoseconds / 1e3, 1);
-            result["loop_compute_p99_us"] = Math.Round(loop.Compute.P99Nanoseconds / 1e3, 1);
-            result["loop_overruns"] = loop.Overruns;
-            result["loop_alloc_bytes"] = loop.AllocatedBytes;
-            result["loop_alloc_bytes_per_tick"] = loop.AllocatedBytesPerTick;
-            result["loop_gc_count"] = loop.GcCount;
-            result["loop_gc_pause_max_ms"] = Math.Round(loop.GcPauseMaxMilliseconds, 3);
-            result["loop_transitions"] = actor.Transitions;
+            result["loop_ticks"] = r.GetProperty("ticks").GetInt64();
+            result["loop_jitter_p50_us"] = Math.Round(r.GetProperty("jitter_p50_us").GetDouble(), 1);
+            result["loop_jitter_p99_us"] = Math.Round(r.GetProperty("jitter_p99_us").GetDouble(), 1);
+            result["loop_jitter_max_us"] = Math.Round(r.GetProperty("jitter_max_us").GetDouble(), 1);
+            result["loop_overruns"] = r.GetProperty("overruns").GetInt64();
+            result["loop_alloc_bytes"] = r.GetProperty("loop_alloc_bytes").GetInt64();
+            result["loop_alloc_bytes_per_tick"] = r.GetProperty("loop_alloc_bytes_per_tick").GetDouble();
+            result["loop_gc_count"] = r.GetProperty("gc_count").GetInt64();
+            result["loop_gc_pause_max_ms"] = Math.Round(r.GetProperty("gc_pause_max_ms").GetDouble(), 3);
+            result["loop_transitions"] = r.GetProperty("transitions").GetInt64();
             result["loop_transitions_ingested"] = actor.Ingested;
-            result["loop_transitions_spooled"] = actor.Spooled;
+            result["loop_transitions_spooled"] = r.GetProperty("spooled").GetInt64();
+            result["loop_policies_accepted"] = r.GetProperty("policies_accepted").GetInt64();
+            result["loop_policies_published"] = actor.PoliciesPublished;
             result["floor_jitter_p50_us"] = Math.Round(floor.Jitter.P50Nanoseconds / 1e3, 1);
             result["floor_jitter_p99_us"] = Math.Round(floor.Jitter.P99Nanoseconds / 1e3, 1);
             result["floor_jitter_max_us"] = Math.Round(floor.Jitter.MaxNanoseconds / 1e3, 1);

@@ -214,6 +214,7 @@ internal sealed class LearnerSession : IDisposable
         // broker keeps queueing for this learner's persistent session; the embedded one first refuses new
         // transitions (robots spool them) and lets what it already accepted reach the learner.
         _link.PublishStatus(Summary("stopping"));
+        var lastStatus = StatusLine();
         if (_broker is not null)
         {
             _broker.RefusePublishes(s.Topics.Prefix + "transitions/");
@@ -235,7 +236,7 @@ internal sealed class LearnerSession : IDisposable
         var summary = Summary("stopped");
         summary["stop_reason"] = stopReason;
         AtomicFile.WriteAllText(Path.Combine(s.OutDir, SummaryFileName), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        Console.WriteLine(StatusLine());
+        Console.WriteLine(lastStatus);
         Console.WriteLine($"stopped: {stopReason}; wrote {s.OutDir}: {SummaryFileName}, {EvalsFileName}, {TrainingRun.PolicyFileName}, {TrainingRun.CheckpointFileName}, {FleetStateFileName}");
         if (_learnerThread.Fault is { } fault) Console.Error.WriteLine($"roboddpg: learning stopped: {fault.Message}");
         return stop.Requested ? ExitCodes.Interrupted : ExitCodes.Ok;
