@@ -96,19 +96,29 @@ public sealed class PolicyReceiver
     public PolicyRefusal Handle(in System.Buffers.ReadOnlySequence<byte> message)
     {
         if (message.IsSingleSegment) return Handle(message.FirstSpan);
+        PolicyRefusal verdict;
         lock (_gate)
         {
             if (_scratch.Length < message.Length) _scratch = new byte[message.Length];
             var length = (int)message.Length;
             System.Buffers.BuffersExtensions.CopyTo(message, _scratch);
-            return Handle(_scratch.AsSpan(0, length));
+            verdict = HandleLocked(_scratch.AsSpan(0, length));
         }
+        if (verdict == PolicyRefusal.None) Accepted?.Invoke(Current!);
+        return verdict;
     }
 
     /// <summary>Handles one message from the policy topic. Returns the verdict (also counted and logged).</summary>
     public PolicyRefusal Handle(ReadOnlySpan<byte> message)
     {
-        lock (_gate)
+        PolicyRefusal verdict;
+        lock (_gate) verdict = HandleLocked(message);
+        if (verdict == PolicyRefusal.None) Accepted?.Invoke(Current!);
+        return verdict;
+    }
+
+    private PolicyRefusal HandleLocked(ReadOnlySpan<byte> message)
+    {
         {
             PolicyRefusal verdict;
             PolicySnapshotInfo? info;
@@ -150,9 +160,8 @@ public sealed class PolicyReceiver
             _current = info;
             _accepted++;
             _first.Set();
+            return PolicyRefusal.None;
         }
-        Accepted?.Invoke(_current!);
-        return PolicyRefusal.None;
     }
 
     // A replayed old snapshot of the same learner run is refused; a different learner run (restarted from scratch)
