@@ -15,6 +15,7 @@ internal static class BenchCommand
         var pacing = new LoopOptionSet();
         var command = new Command("bench", "measure actor, replay, update and control-loop performance against the platform floor") { json, seconds };
         pacing.AddTo(command);
+        command.Subcommands.Add(FleetBenchCommand.Create()); // roboddpg bench fleet
         command.SetAction(parse =>
         {
             var quiet = parse.GetValue(json);

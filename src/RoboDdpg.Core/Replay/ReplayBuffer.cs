@@ -17,7 +17,7 @@ namespace RoboDdpg.Core.Replay;
 /// <see cref="Save"/>, <see cref="Get"/> and <see cref="Load"/> need the producer to be stopped.
 /// </para>
 /// </summary>
-public sealed class ReplayBuffer
+public sealed class ReplayBuffer : ITransitionSink
 {
     // One record per slot, interleaved so that a sampled transition is a few adjacent cache lines:
     // [sequence (int bits)] [observation] [action] [reward] [next observation] [terminated].

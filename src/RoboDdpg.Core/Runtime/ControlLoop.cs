@@ -56,7 +56,7 @@ public sealed class ControlLoop : IRealtimeTickHandler
     private readonly PolicySnapshotExchange _policies;
     private readonly IExplorationNoise? _noise;
     private readonly SafetyLayer _safety;
-    private readonly ReplayBuffer? _replay;
+    private readonly ITransitionSink? _replay;
     private readonly ControlLoopOptions _options;
     private readonly Xoshiro256 _rng;
     private readonly float[] _observation;
@@ -81,9 +81,9 @@ public sealed class ControlLoop : IRealtimeTickHandler
     private readonly float[] _safeAction;
 
     /// <param name="noise">Exploration noise in normalized units, or null to act deterministically.</param>
-    /// <param name="replay">Where transitions go, or null to record nothing (deployment without learning).</param>
+    /// <param name="replay">Where transitions go (the replay ring, or a ring streamed to a remote learner), or null to record nothing (deployment without learning).</param>
     public ControlLoop(IEnvironment environment, PolicySnapshotExchange policies, IExplorationNoise? noise,
-        SafetyLayer safety, ReplayBuffer? replay, ControlLoopOptions options)
+        SafetyLayer safety, ITransitionSink? replay, ControlLoopOptions options)
     {
         _environment = environment ?? throw new ArgumentNullException(nameof(environment));
         _plant = environment as IRealtimePlant;

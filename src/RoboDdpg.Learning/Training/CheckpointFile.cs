@@ -20,6 +20,10 @@ internal sealed record TrainerState(
     long? FirstStepReachingMinus200,
     double WallSeconds);
 
+/// <summary>What an online checkpoint holds besides networks and replay buffer.</summary>
+/// <param name="LearnerRng">State of the learner thread's sampling generator.</param>
+public sealed record OnlineCheckpointState(string Environment, DdpgOptions Ddpg, long Transitions, long Episodes, ulong[] LearnerRng, double WallSeconds);
+
 /// <summary>A checkpoint that cannot be used; the message names the file and the problem in one line.</summary>
 public sealed class CheckpointFormatException(string message, Exception? inner = null) : Exception(message, inner);
 
@@ -106,6 +110,19 @@ public static class CheckpointFile
         {
             throw new CheckpointFormatException($"{path}: networks do not fit this environment ({FirstLine(e.Message)})", e);
         }
+    }
+
+    /// <summary>
+    /// Reads back an online checkpoint (<see cref="SaveOnline"/>) to continue it online, e.g. a fleet learner restarting:
+    /// loads the networks into <paramref name="learner"/> (made with <see cref="ReadOnline"/>'s options) and the replay buffer.
+    /// </summary>
+    public static void LoadOnline(string path, DdpgLearner learner, out ReplayBuffer replay) => LoadInto(path, learner, out replay);
+
+    /// <summary>The settings and counters an online checkpoint was saved with.</summary>
+    public static OnlineCheckpointState ReadOnline(string path)
+    {
+        var state = ReadState(path);
+        return new OnlineCheckpointState(state.Environment, state.Ddpg, state.EnvSteps, state.Episodes, state.Rng, state.WallSeconds);
     }
 
     internal static TrainerState ReadState(string path)

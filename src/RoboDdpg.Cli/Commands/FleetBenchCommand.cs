@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RoboDdpg.Cli.Bench;
+using RoboDdpg.Fleet;
+
+namespace RoboDdpg.Cli.Commands;
+
+/// <summary><c>roboddpg bench fleet</c>: ingest, propagation and the robot loop while publishing, as one JSON object.</summary>
+internal static class FleetBenchCommand
+{
+    /// <summary>The pacing options as given, for the actor child process.</summary>
+    private static List<string> PacingArguments(ParseResult parse)
+    {
+        var arguments = new List<string>();
+        foreach (var name in new[] { "--wait", "--spin-margin-us", "--fifo", "--cpu" })
+        {
+            var result = parse.GetResult(name) as System.CommandLine.Parsing.OptionResult;
+            if (result is { Implicit: false } && result.Tokens.Count > 0)
+            {
+                arguments.Add(name);
+                arguments.Add(result.Tokens[0].Value);
+            }
+        }
+        return arguments;
+    }
+
+    public static Command Create()
+    {
+        var json = OptionFactory.Create("--json", "print only the JSON object (no progress lines)", false);
+        var seconds = OptionFactory.AtLeast("--seconds", "duration of each loop run (the robot loop while publishing, and the platform floor)", 20, 1);
+        var ingestSeconds = OptionFactory.AtLeast("--ingest-seconds", "measuring time per robot count", 5, 1);
+        var broker = OptionFactory.Create<string?>("--broker", "broker to measure through (default: an embedded broker in this process)", null);
+        var pacing = new LoopOptionSet();
+        var command = new Command("fleet", "measure learner ingest from 1, 4 and 16 robots, policy propagation and the robot loop while publishing")
+        {
+            json, seconds, ingestSeconds, broker,
+        };
+        pacing.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var quiet = parse.GetValue(json);
+            void Progress(string message)
+            {
+                if (!quiet) Console.Error.WriteLine($"bench fleet: {message}");
+            }
+            var loopOptions = pacing.Build(parse, LoopBenchmarks.RateHz, warmupTicks: 1000);
+            EmbeddedBroker? embedded = null;
+            BrokerOptions options;
+            if (parse.GetValue(broker) is { } uri) options = BrokerOptions.Parse(uri);
+            else (embedded, options) = FleetBenchmarks.StartEmbedded();
+            using var _ = embedded;
+
+            var result = new JsonObject { ["broker"] = embedded is null ? options.Uri : "embedded" };
+            var curve = new JsonArray();
+            foreach (var robots in new[] { 1, 4, 16 })
+            {
+                Progress($"learner ingest from {robots} robot(s) for {parse.GetValue(ingestSeconds)} s");
+                var ingest = FleetBenchmarks.Ingest(options, robots, TimeSpan.FromSeconds(parse.GetValue(ingestSeconds)));
+                result[$"ingest_{robots}_robots_per_s"] = Math.Round(ingest.TransitionsPerSecond);
+                curve.Add(new JsonObject
+                {
+                    ["robots"] = robots,
+                    ["transitions_per_s"] = Math.Round(ingest.TransitionsPerSecond),
+                    ["accepted"] = ingest.Accepted,
+                    ["missing"] = ingest.Missing,
+                    ["duplicates"] = ingest.Duplicates,
+                    ["malformed"] = ingest.Malformed,
+                    ["ring_dropped"] = ingest.RingDropped,
+                });
+            }
+            result["ingest"] = curve;
+
+            Progress("policy propagation: 20 snapshots (256×256) to a robot looping at 1 kHz in this process");
+            var propagation = FleetBenchmarks.Propagation(options, loopOptions, 20);
+            result["propagation_ms_p50"] = Math.Round(propagation.P50Ms, 2);
+            result["propagation_ms_max"] = Math.Round(propagation.MaxMs, 2);
+            result["propagations"] = propagation.Count;
+            result["policy_size"] = "3→256→256→1";
+
+            var duration = TimeSpan.FromSeconds(parse.GetValue(seconds));
+            Progress($"platform floor: empty 1 kHz loop for {duration.TotalSeconds:0} s");
+            var floor = LoopBenchmarks.Floor(loopOptions, duration);
+            Progress($"robot process (roboddpg actor) at 1 kHz publishing its transitions for {duration.TotalSeconds:0} s, a new snapshot every 0.5 s");
+            var actor = FleetBenchmarks.ActorProcess(options, PacingArguments(parse), duration);
+            var r = actor.Report;
+            result["loop_hz"] = LoopBenchmarks.RateHz;
+            result["loop_pacing"] = LoopOptionSet.Describe(loopOptions);
+            result["loop_seconds"] = duration.TotalSeconds;
+            result["loop_ticks"] = r.GetProperty("ticks").GetInt64();
+            result["loop_jitter_p50_us"] = Math.Round(r.GetProperty("jitter_p50_us").GetDouble(), 1);
+            result["loop_jitter_p99_us"] = Math.Round(r.GetProperty("jitter_p99_us").GetDouble(), 1);
+            result["loop_jitter_max_us"] = Math.Round(r.GetProperty("jitter_max_us").GetDouble(), 1);
+            result["loop_overruns"] = r.GetProperty("overruns").GetInt64();
+            result["loop_alloc_bytes"] = r.GetProperty("loop_alloc_bytes").GetInt64();
+            result["loop_alloc_bytes_per_tick"] = r.GetProperty("loop_alloc_bytes_per_tick").GetDouble();
+            result["loop_gc_count"] = r.GetProperty("gc_count").GetInt64();
+            result["loop_gc_pause_max_ms"] = Math.Round(r.GetProperty("gc_pause_max_ms").GetDouble(), 3);
+            result["loop_transitions"] = r.GetProperty("transitions").GetInt64();
+            result["loop_transitions_ingested"] = actor.Ingested;
+            result["loop_transitions_spooled"] = r.GetProperty("spooled").GetInt64();
+            result["loop_policies_accepted"] = r.GetProperty("policies_accepted").GetInt64();
+            result["loop_policies_published"] = actor.PoliciesPublished;
+            result["floor_jitter_p50_us"] = Math.Round(floor.Jitter.P50Nanoseconds / 1e3, 1);
+            result["floor_jitter_p99_us"] = Math.Round(floor.Jitter.P99Nanoseconds / 1e3, 1);
+            result["floor_jitter_max_us"] = Math.Round(floor.Jitter.MaxNanoseconds / 1e3, 1);
+            result["floor_overruns"] = floor.Overruns;
+            result["floor_gc_pause_max_ms"] = Math.Round(floor.GcPauseMaxMilliseconds, 3);
+
+            Console.WriteLine(result.ToJsonString(new JsonSerializerOptions
+            {
+                WriteIndented = !quiet,
+                Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            }));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

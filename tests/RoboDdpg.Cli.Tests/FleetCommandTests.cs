@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace RoboDdpg.Cli.Tests;
+
+/// <summary>
+/// <c>roboddpg learner</c> and <c>roboddpg actor</c> as separate processes talking over MQTT. Small networks keep the
+/// training runs short; the full-size 20 000-transition figures come from the CLI itself (see the fleet README).
+/// </summary>
+public sealed class FleetCommandTests
+{
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A running CLI process whose output is collected in the background.</summary>
+    private sealed class Running : IDisposable
+    {
+        private readonly Task<string> _stdout;
+        private readonly Task<string> _stderr;
+
+        public Running(params string[] args)
+        {
+            Process = Cli.Start(args);
+            _stdout = Process.StandardOutput.ReadToEndAsync();
+            _stderr = Process.StandardError.ReadToEndAsync();
+        }
+
+        public Process Process { get; }
+
+        public Cli.Result Wait(TimeSpan timeout)
+        {
+            if (!Process.WaitForExit(timeout))
+            {
+                Process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"the process did not finish in {timeout.TotalSeconds} s: {_stdout.Result}\n{_stderr.Result}");
+            }
+            return new Cli.Result(Process.ExitCode, _stdout.Result, _stderr.Result);
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            Process.Dispose();
+        }
+    }
+
+    private static Running StartLearner(string outDir, string broker, string? listen, string fleet, params string[] more)
+    {
+        var args = new List<string> { "learner", "--env", "pendulum", "--out", outDir, "--fleet", fleet, "--hidden", "64,64", "--batch-size", "64", "--eval-episodes", "5" };
+        if (listen is not null) args.AddRange(["--embedded-broker", "--listen", listen]);
+        else args.AddRange(["--broker", broker]);
+        args.AddRange(more);
+        var learner = new Running([.. args]);
+        var key = Path.Combine(outDir, "fleet.key");
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(key) && !learner.Process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(50);
+        Assert.True(File.Exists(key), "the learner wrote no fleet key");
+        return learner;
+    }
+
+    private static Running StartActor(string broker, string fleet, string key, string dir, string robot) =>
+        new("actor", "--env", "pendulum", "--broker", broker, "--fleet", fleet, "--fleet-key", key, "--robot-id", robot, "--hz", "300",
+            "--spool", Path.Combine(dir, "spool-" + robot), "--out", Path.Combine(dir, "actor-" + robot), "--seconds", "600");
+
+    private static JsonElement ReadJson(string path) => JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+
+    private static void TrainsThePendulum(string broker, string? listen)
+    {
+        using var dir = new TempDirectory();
+        var fleet = "cli" + Guid.NewGuid().ToString("N")[..8];
+        var learnerDir = Path.Combine(dir.Path, "learner");
+        using var learner = StartLearner(learnerDir, broker, listen, fleet, "--max-transitions", "20000", "--stop-at-return", "-200", "--eval-interval", "1000");
+        using var actor = StartActor(broker, fleet, Path.Combine(learnerDir, "fleet.key"), dir.Path, "sim-1");
+
+        var learned = learner.Wait(TimeSpan.FromMinutes(4));
+        Signals.Send(actor.Process, "TERM");
+        var acted = actor.Wait(TimeSpan.FromMinutes(1));
+
+        Assert.True(learned.ExitCode == 0, learned.Stdout + learned.Stderr);
+        var summary = ReadJson(Path.Combine(learnerDir, "learner.json"));
+        Assert.True(summary.GetProperty("eval_mean_return").GetDouble() >= -200, learned.Stdout);
+        var reached = summary.GetProperty("first_transitions_reaching_minus_200").GetInt64();
+        Assert.InRange(reached, 1, 20_000);
+        Assert.Equal(0, summary.GetProperty("missing").GetInt64());
+        Assert.Equal(0, summary.GetProperty("malformed").GetInt64());
+        var robot = summary.GetProperty("robots").EnumerateArray().Single();
+        Assert.Equal("sim-1", robot.GetProperty("robot_id").GetString());
+        Assert.Equal(summary.GetProperty("transitions").GetInt64(), robot.GetProperty("accepted").GetInt64());
+        Assert.Contains("stopped: evaluation reached", learned.Stdout);
+        Assert.True(File.Exists(Path.Combine(learnerDir, "policy.rdpolicy")));
+
+        Assert.Equal(130, acted.ExitCode); // stopped by SIGTERM after saving its report
+        var report = ReadJson(Path.Combine(dir.Path, "actor-sim-1", "actor.json"));
+        Assert.True(report.GetProperty("policies_accepted").GetInt64() > 1);
+        Assert.Equal(0, report.GetProperty("policies_refused").GetInt64());
+    }
+
+    [Fact]
+    public void Actor_and_learner_processes_train_the_pendulum_through_the_embedded_broker()
+    {
+        var port = FreePort();
+        TrainsThePendulum($"mqtt://127.0.0.1:{port}", $"127.0.0.1:{port}");
+    }
+
+    [Fact]
+    [Trait("Category", "Fleet")]
+    public void Actor_and_learner_processes_train_the_pendulum_through_mosquitto()
+    {
+        var port = int.TryParse(Environment.GetEnvironmentVariable("ROBODDPG_TEST_MQTT_PORT"), out var p) ? p : 18830;
+        TrainsThePendulum($"mqtt://127.0.0.1:{port}", listen: null);
+    }
+
+    [Fact]
+    public void A_restarted_learner_resumes_from_its_checkpoint_and_the_robot_loses_nothing_meanwhile()
+    {
+        using var dir = new TempDirectory();
+        var port = FreePort();
+        var broker = $"mqtt://127.0.0.1:{port}";
+        var learnerDir = Path.Combine(dir.Path, "learner");
+        string[] common = ["--eval-interval", "1000", "--checkpoint-interval", "500", "--warmup", "300"];
+        JsonElement first;
+        using (var learner = StartLearner(learnerDir, broker, $"127.0.0.1:{port}", "f", [.. common, "--max-transitions", "1200"]))
+        {
+            using var actor = StartActor(broker, "f", Path.Combine(learnerDir, "fleet.key"), dir.Path, "sim-1");
+            var r1 = learner.Wait(TimeSpan.FromMinutes(2));
+            Assert.True(r1.ExitCode == 0, r1.Stdout + r1.Stderr);
+            first = ReadJson(Path.Combine(learnerDir, "learner.json"));
+
+            // The robot keeps acting while its learner (and the embedded broker with it) is away, then meets the restarted one.
+            Thread.Sleep(2000);
+            using var learner2 = StartLearner(learnerDir, broker, $"127.0.0.1:{port}", "f", [.. common, "--max-transitions", "3000"]);
+            var r2 = learner2.Wait(TimeSpan.FromMinutes(2));
+            Assert.True(r2.ExitCode == 0, r2.Stdout + r2.Stderr);
+            Assert.Contains("resumed at", r2.Stdout);
+            Signals.Send(actor.Process, "TERM");
+            actor.Wait(TimeSpan.FromMinutes(1));
+        }
+
+        var second = ReadJson(Path.Combine(learnerDir, "learner.json"));
+        Assert.True(second.GetProperty("resumed").GetBoolean());
+        Assert.Equal(first.GetProperty("learner_id").GetString(), second.GetProperty("learner_id").GetString());
+        Assert.True(second.GetProperty("transitions").GetInt64() >= 3000);
+        Assert.True(second.GetProperty("updates").GetInt64() > first.GetProperty("updates").GetInt64());
+        Assert.True(second.GetProperty("policy_version").GetInt64() > first.GetProperty("policy_version").GetInt64());
+        Assert.Equal(0, second.GetProperty("missing").GetInt64()); // the robot's spool covered the gap between the two learners
+        var robot = second.GetProperty("robots").EnumerateArray().Single();
+        Assert.Equal(second.GetProperty("transitions").GetInt64(), robot.GetProperty("accepted").GetInt64());
+        var report = ReadJson(Path.Combine(dir.Path, "actor-sim-1", "actor.json"));
+        Assert.True(report.GetProperty("spooled").GetInt64() > 0);
+    }
+
+    [Theory]
+    [InlineData("actor --broker mqtt://127.0.0.1:1", "actor needs --fleet-key FILE")]
+    [InlineData("actor --broker learner-pc:1883 --fleet-key KEY", "broker 'learner-pc:1883' is not a URI")]
+    [InlineData("actor --broker mqtt://127.0.0.1:1 --fleet-key BADKEY", "fleet key file must hold the key as hex text")]
+    [InlineData("actor --broker mqtt://127.0.0.1:1 --fleet-key KEY --robot-id a/b", "--robot-id 'a/b' is invalid")]
+    [InlineData("actor --broker mqtt://127.0.0.1:1 --fleet-key KEY --fleet a+b", "fleet name 'a+b' is invalid")]
+    [InlineData("actor --broker mqtt://127.0.0.1:1 --fleet-key KEY --policy-timeout 0.5", "no policy snapshot within 0.5 s: the broker mqtt://127.0.0.1:1 is unreachable")]
+    [InlineData("learner --embedded-broker --listen nowhere", "--listen: 'nowhere' is not ADDRESS:PORT")]
+    [InlineData("learner", "--broker URI is required")]
+    [InlineData("learner --broker mqtt://127.0.0.1:1 --password-file KEY", "--password-file needs --username")]
+    [InlineData("learner --broker mqtt://127.0.0.1:1 --ca-file KEY", "--ca-file is for TLS brokers")]
+    public void Bad_fleet_inputs_are_one_line_errors(string arguments, string expected)
+    {
+        using var dir = new TempDirectory();
+        var key = dir.Write("fleet.key", new string('a', 64));
+        var bad = dir.Write("bad.key", "not hex");
+        var args = arguments.Split(' ').Select(a => a == "KEY" ? key : a == "BADKEY" ? bad : a).ToList();
+        args.AddRange(["--out", Path.Combine(dir.Path, "out")]);
+        var result = Cli.Run([.. args]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(expected, result.Stderr);
+        var errorLines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("roboddpg:", StringComparison.Ordinal)).ToList();
+        Assert.Single(errorLines);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+}
