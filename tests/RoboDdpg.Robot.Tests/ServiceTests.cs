@@ -81,7 +81,7 @@ public sealed class ServiceTests
 
     [Fact]
     [Trait("Category", "HIL")]
-    public void Service_notifies_ready_feeds_the_watchdog_and_stops_on_sigterm_with_the_safe_action_written()
+    public async Task Service_notifies_ready_feeds_the_watchdog_and_stops_on_sigterm_with_the_safe_action_written()
     {
         using var dir = new TempDirectory();
         // A constant duty of 0.5 (tanh(atanh 0.5)): while running, the emulated motor sees 0.5 × the supply voltage.
@@ -131,8 +131,9 @@ public sealed class ServiceTests
         Assert.True(ticks > 100, $"only {ticks} ticks");
         Assert.InRange(ticks - 1 - r.GetProperty("transitions").GetInt64(), 0, 2 * r.GetProperty("stale_ticks").GetInt64());
         Assert.True(File.Exists(Path.Combine(run, "timing.csv")));
-        Assert.Contains("control loop running", stdout.Result);
-        Assert.Contains("<6>", stdout.Result);                // journald priority prefixes under systemd
+        var log = await stdout;
+        Assert.Contains("control loop running", log);
+        Assert.Contains("<6>", log);                           // journald priority prefixes under systemd
     }
 
     [Fact]

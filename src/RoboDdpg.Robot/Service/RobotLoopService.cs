@@ -27,7 +27,7 @@ internal sealed partial class RobotLoopService(
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TimeSpan? _watchdogInterval = notifier is { IsEnabled: true } ? WatchdogInterval() : null;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private TimeSpan _lastNotification = TimeSpan.MinValue;
+    private TimeSpan? _lastNotification;
     private long _ticksAtLastNotification;
     private Thread? _thread;
 
@@ -83,10 +83,11 @@ internal sealed partial class RobotLoopService(
     {
         var ticks = loop.Stats.TotalTicks;
         if (ticks > 0) _ticking.TrySetResult();
-        if (_watchdogInterval is not { } interval || loop.Fault is not null) return;
+        // systemd arms the watchdog once start-up is complete (READY=1, sent when the host has started).
+        if (_watchdogInterval is not { } interval || loop.Fault is not null || !lifetime.ApplicationStarted.IsCancellationRequested) return;
         var now = _clock.Elapsed;
         // Only a loop that has ticked since the last notification keeps systemd's watchdog fed.
-        if (ticks > _ticksAtLastNotification && now - _lastNotification >= interval)
+        if (ticks > _ticksAtLastNotification && (_lastNotification is not { } last || now - last >= interval))
         {
             notifier!.Notify(new ServiceState("WATCHDOG=1"));
             _ticksAtLastNotification = ticks;
@@ -108,24 +109,24 @@ internal sealed partial class RobotLoopService(
         return TimeSpan.FromMicroseconds(microseconds / 2.0);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "starting {Description}, output {Output}, systemd watchdog notification every {WatchdogMs} ms")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "starting {Description}, output {Output}, systemd watchdog notification every {WatchdogMs} ms")]
     private static partial void LogStarting(ILogger logger, string description, string output, double? watchdogMs);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "control loop running")]
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "control loop running")]
     private static partial void LogRunning(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "stop requested: stopping the loop, writing the safe action, saving the outputs")]
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "stop requested: stopping the loop, writing the safe action, saving the outputs")]
     private static partial void LogStopping(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "stopped with exit code {ExitCode}; outputs in {Output}; {Notifications} watchdog notifications sent")]
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "stopped with exit code {ExitCode}; outputs in {Output}; {Notifications} watchdog notifications sent")]
     private static partial void LogStopped(ILogger logger, int exitCode, string output, long notifications);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "device fault: the loop stopped in the safe action (exit code {ExitCode}; systemd restarts the unit on failure)")]
+    [LoggerMessage(EventId = 5, Level = LogLevel.Critical, Message = "device fault: the loop stopped in the safe action (exit code {ExitCode}; systemd restarts the unit on failure)")]
     private static partial void LogDeviceFault(ILogger logger, int exitCode);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "control loop stopped by a fault (exit code {ExitCode}; safe action written)")]
+    [LoggerMessage(EventId = 6, Level = LogLevel.Critical, Message = "control loop stopped by a fault (exit code {ExitCode}; safe action written)")]
     private static partial void LogFault(ILogger logger, int exitCode);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "control session crashed")]
+    [LoggerMessage(EventId = 7, Level = LogLevel.Critical, Message = "control session crashed")]
     private static partial void LogCrashed(ILogger logger, Exception exception);
 }

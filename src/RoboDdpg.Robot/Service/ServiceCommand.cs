@@ -96,7 +96,8 @@ internal static class ServiceCommand
         builder.Services.AddSingleton<RobotLoopService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RobotLoopService>());
         using var host = builder.Build();
+        var service = host.Services.GetRequiredService<RobotLoopService>();
         host.Run();
-        return host.Services.GetRequiredService<RobotLoopService>().ExitCode;
+        return service.ExitCode;
     }
 }
