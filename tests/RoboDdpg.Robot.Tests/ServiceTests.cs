@@ -86,16 +86,13 @@ public sealed class ServiceTests
         using var dir = new TempDirectory();
         // A constant duty of 0.5 (tanh(atanh 0.5)): while running, the emulated motor sees 0.5 × the supply voltage.
         var policy = RobotCli.WritePolicy(dir.Path, [0f, 0f, 0f], (float)Math.Atanh(0.5));
-        var config = Path.Combine(dir.Path, "robot.json");
-        // The file names a policy that does not exist: --policy on the command line overrides it.
-        File.WriteAllText(config, JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["RoboDdpg"] = new Dictionary<string, object> { ["Robot"] = Hat, ["Policy"] = "missing.rdpolicy", ["Output"] = "runs" },
-        }));
+        // The shipped example configuration (real buses, SCHED_FIFO 80 on CPU 3), overridden from the command line.
+        var config = RepositoryFile.Locate("hardware/systemd/robot.json");
+        var runs = Path.Combine(dir.Path, "runs");
         using var notify = new NotifySocket(Path.Combine(dir.Path, "notify"));
         using var process = RobotCli.StartWith(
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path, ["WATCHDOG_USEC"] = "2000000" },
-            "service", "--config", config, "--emulate", "--policy", policy);
+            "service", "--config", config, "--robot", Hat, "--emulate", "--policy", policy, "--out", runs, "--fifo", "0", "--cpu", "-1");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         string Output() => $"exit {(process.HasExited ? process.ExitCode : -1)}; stdout: {(stdout.IsCompleted ? stdout.Result : "")} stderr: {(stderr.IsCompleted ? stderr.Result : "")}";
@@ -118,8 +115,7 @@ public sealed class ServiceTests
         Assert.Contains("STOPPING=1", messages);             // ...and the stop is announced
         Assert.Single(messages, m => m == "READY=1");
 
-        var runs = Directory.GetDirectories(Path.Combine(dir.Path, "runs"));
-        var run = Assert.Single(runs);                        // relative Output is relative to the config file's folder
+        var run = Assert.Single(Directory.GetDirectories(runs)); // one folder per start
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "run.json")));
         var r = json.RootElement;
         // The safe action (duty 0) was written before exit: the emulated motor is left with 0 V, not the policy's 0.5 duty.
