@@ -2,6 +2,7 @@ using System.CommandLine;
 using RoboDdpg.Cli;
 using RoboDdpg.Cli.Commands;
 using RoboDdpg.Robot;
+using RoboDdpg.Robot.Service;
 
 var root = new RootCommand("roboddpg-robot: run DDPG policies on a robot board (no learning, no TorchSharp)")
 {
@@ -10,6 +11,7 @@ var root = new RootCommand("roboddpg-robot: run DDPG policies on a robot board (
     EvalCommand.Create(),
     TwinCheckCommand.Create(),
     PolicyCheckCommand.Create(),
+    ServiceCommand.Create(),
 };
 
 return CommandLineHost.Invoke(root, args, "roboddpg-robot", CommandLineHost.IsRobotSideUserError);

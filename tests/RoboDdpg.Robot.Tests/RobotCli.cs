@@ -17,12 +17,16 @@ internal static class RobotCli
     /// <summary>The robot project's folder (its obj/project.assets.json lists the restored graph).</summary>
     public static string ProjectDirectory { get; } = Path.GetFullPath(Metadata("RoboDdpgRobotProject"));
 
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => StartWith(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts with extra environment variables (e.g. systemd's NOTIFY_SOCKET and WATCHDOG_USEC).</summary>
+    public static Process StartWith(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(DllPath);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         return Process.Start(info)!;
     }
 

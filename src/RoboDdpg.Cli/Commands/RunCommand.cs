@@ -162,8 +162,8 @@ internal static class RunCommand
         public void Dispose() => Writer.Dispose();
     }
 
-    /// <summary>One run: loop, optional learner, status display, outputs.</summary>
-    private sealed class Session : IDisposable
+    /// <summary>One run: loop, optional learner, status display, outputs. The robot build's <c>service</c> runs it too.</summary>
+    internal sealed class Session : IDisposable
     {
         public const string SummaryFileName = "run.json";
 
@@ -233,11 +233,14 @@ internal static class RunCommand
 #endif
         }
 
-        public int Run(string outDir, double seconds, bool plain)
+        /// <param name="stopToken">Requests the stop instead of Ctrl+C/SIGTERM (a host that owns the signals); null: this method handles them.</param>
+        /// <param name="supervise">Called with the running loop about every 100 ms (plain) or 250 ms from the watching thread, e.g. to feed a watchdog.</param>
+        public int Run(string outDir, double seconds, bool plain, CancellationToken? stopToken = null, Action<RealtimeLoop>? supervise = null)
         {
             var console = AnsiConsole.Console;
             console.MarkupLineInterpolated($"[bold]roboddpg {(_robot is null ? "run" : "hil")}[/] {_envName} at {_loopOptions.RateHz:0.##} Hz ({LoopOptionSet.Describe(_loopOptions)}){(_learning ? ", learning online" : "")}, output [blue]{outDir}[/] (Ctrl+C stops and saves)");
-            using var stop = new StopSignal();
+            using var signal = stopToken is null ? new StopSignal() : null;
+            var stop = stopToken ?? signal!.Token;
             var clock = Stopwatch.StartNew();
             using var loop = new RealtimeLoop(_control, _loopOptions);
             Exception? loopFault = null;
@@ -249,7 +252,7 @@ internal static class RunCommand
                 _learnerThread?.Start();
 #endif
                 var deadline = seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
-                Watch(console, loop, clock, deadline, stop.Token, plain);
+                Watch(console, loop, clock, deadline, stop, plain, supervise);
             }
             finally
             {
@@ -297,14 +300,15 @@ internal static class RunCommand
                 Console.Error.WriteLine($"roboddpg: control loop stopped by a fault: {loopFault.InnerException?.Message ?? loopFault.Message} (safe action written)");
                 return ExitCodes.InternalError;
             }
-            return stop.Requested ? ExitCodes.Interrupted : ExitCodes.Ok;
+            return stop.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Ok;
         }
 
-        private void Watch(IAnsiConsole console, RealtimeLoop loop, Stopwatch clock, TimeSpan deadline, CancellationToken cancellation, bool plain)
+        private void Watch(IAnsiConsole console, RealtimeLoop loop, Stopwatch clock, TimeSpan deadline, CancellationToken cancellation, bool plain, Action<RealtimeLoop>? supervise)
         {
             bool Done() => cancellation.IsCancellationRequested || clock.Elapsed >= deadline || loop.Fault is not null || _control.Status.Fault is not null;
             void Supervise()
             {
+                supervise?.Invoke(loop);
                 // The e-stop input is polled here, off the loop thread: the loop only reads one volatile flag per tick.
                 if (_estopFile is not null)
                 {
