@@ -119,49 +119,47 @@ public sealed class PolicyReceiver
 
     private PolicyRefusal HandleLocked(ReadOnlySpan<byte> message)
     {
+        PolicyRefusal verdict;
+        PolicySnapshotInfo? info;
+        string detail;
+        if (_exchange is null && _firstPolicy is null)
         {
-            PolicyRefusal verdict;
-            PolicySnapshotInfo? info;
-            string detail;
-            if (_exchange is null && _firstPolicy is null)
+            verdict = PolicySnapshotMessage.TryDecode(message, _key, _spec, out var policy, out info, out detail);
+            if (verdict == PolicyRefusal.None) _firstPolicy = policy;
+        }
+        else
+        {
+            verdict = PolicySnapshotMessage.Verify(message, _key, out info, out detail);
+            if (verdict == PolicyRefusal.None && IsStale(info!)) { verdict = PolicyRefusal.Stale; detail = $"version {info!.Version} is not newer than {_current!.Version}"; }
+            else if (verdict == PolicyRefusal.None)
             {
-                verdict = PolicySnapshotMessage.TryDecode(message, _key, _spec, out var policy, out info, out detail);
-                if (verdict == PolicyRefusal.None) _firstPolicy = policy;
-            }
-            else
-            {
-                verdict = PolicySnapshotMessage.Verify(message, _key, out info, out detail);
-                if (verdict == PolicyRefusal.None && IsStale(info!)) { verdict = PolicyRefusal.Stale; detail = $"version {info!.Version} is not newer than {_current!.Version}"; }
-                else if (verdict == PolicyRefusal.None)
+                if (_exchange is null)
                 {
-                    if (_exchange is null)
-                    {
-                        // Before the loop exists: replace the pending first policy (same shape) in place.
-                        verdict = PolicySnapshotMessage.VerifyInto(message, _key, _spec, _firstPolicy!, out info, out detail);
-                    }
-                    else
-                    {
-                        verdict = PolicySnapshotMessage.VerifyInto(message, _key, _spec, _exchange.WriteBuffer, out info, out detail);
-                        if (verdict == PolicyRefusal.None) _exchange.Publish();
-                    }
+                    // Before the loop exists: replace the pending first policy (same shape) in place.
+                    verdict = PolicySnapshotMessage.VerifyInto(message, _key, _spec, _firstPolicy!, out info, out detail);
+                }
+                else
+                {
+                    verdict = PolicySnapshotMessage.VerifyInto(message, _key, _spec, _exchange.WriteBuffer, out info, out detail);
+                    if (verdict == PolicyRefusal.None) _exchange.Publish();
                 }
             }
-
-            if (verdict != PolicyRefusal.None)
-            {
-                _refused[(int)verdict]++;
-                _lastRefusal = $"{verdict}: {detail}";
-                _log?.Invoke($"refused a policy snapshot{(info is null ? "" : $" (version {info.Version})")}: {verdict}: {detail}");
-                return verdict;
-            }
-
-            if (_current is not null && _current.LearnerId != info!.LearnerId)
-                _log?.Invoke($"policy snapshots now come from another learner run ({info.LearnerId:x16}, was {_current.LearnerId:x16})");
-            _current = info;
-            _accepted++;
-            _first.Set();
-            return PolicyRefusal.None;
         }
+
+        if (verdict != PolicyRefusal.None)
+        {
+            _refused[(int)verdict]++;
+            _lastRefusal = $"{verdict}: {detail}";
+            _log?.Invoke($"refused a policy snapshot{(info is null ? "" : $" (version {info.Version})")}: {verdict}: {detail}");
+            return verdict;
+        }
+
+        if (_current is not null && _current.LearnerId != info!.LearnerId)
+            _log?.Invoke($"policy snapshots now come from another learner run ({info.LearnerId:x16}, was {_current.LearnerId:x16})");
+        _current = info;
+        _accepted++;
+        _first.Set();
+        return PolicyRefusal.None;
     }
 
     // A replayed old snapshot of the same learner run is refused; a different learner run (restarted from scratch)

@@ -233,6 +233,20 @@ public sealed class TransitionIngestorTests
     }
 
     [Fact]
+    public void The_learner_acknowledges_the_gap_free_prefix_and_only_when_it_grew()
+    {
+        var ingestor = new TransitionIngestor(_topics, new ReplayBuffer(100, 3, 1));
+        ingestor.Handle(_topics.Transitions("a"), TransitionBatch.Encode("a", 1, 0, 3, 1, Records(10, 0)));
+        ingestor.Handle(_topics.Transitions("a"), TransitionBatch.Encode("a", 1, 15, 3, 1, Records(5, 15)));
+        Assert.Equal([("a", 1UL, 10UL)], ingestor.TakeAcknowledgements(all: false)); // 10..14 missing: nothing above 10 is confirmed
+        Assert.Empty(ingestor.TakeAcknowledgements(all: false));
+        Assert.Equal([("a", 1UL, 10UL)], ingestor.TakeAcknowledgements(all: true)); // the periodic repeat
+        ingestor.Handle(_topics.Transitions("a"), TransitionBatch.Encode("a", 1, 10, 3, 1, Records(5, 10)));
+        ingestor.Handle(_topics.Transitions("b"), TransitionBatch.Encode("b", 7, 3, 3, 1, Records(2, 3))); // b's 0..2 not here yet
+        Assert.Equal([("a", 1UL, 20UL), ("b", 7UL, 0UL)], ingestor.TakeAcknowledgements(all: false).OrderBy(x => x.RobotId).ToList());
+    }
+
+    [Fact]
     public void A_restarted_learner_still_recognizes_what_it_already_has()
     {
         using var dir = new TempDirectory();
