@@ -36,6 +36,11 @@ internal sealed class DevicePort : IDisposable
     private readonly double[] _scratchCommands;
     private readonly double[] _ioReadings;      // the I/O thread's own copy before publishing
     private readonly int _retryDelayMicroseconds;
+    private readonly CircuitBreakerManualControl _circuit = new();
+    private readonly int _breakAfterFailures;
+    private readonly long _breakNanoseconds;
+    private int _consecutiveFailures;
+    private long _isolatedUntilNs;   // 0: the circuit is closed
     private Thread? _ioThread;
     private readonly AutoResetEvent _cycle = new(false);
     private volatile bool _stopping;
@@ -55,6 +60,8 @@ internal sealed class DevicePort : IDisposable
         Device = device;
         _clock = clock;
         _retryDelayMicroseconds = policy.RetryDelayMicroseconds;
+        _breakAfterFailures = Math.Max(1, policy.BreakAfterFailures);
+        _breakNanoseconds = (long)(Math.Max(0, policy.BreakSeconds) * 1e9);
         _scratch = new double[device.Inputs.Count];
         _readings = new double[device.Inputs.Count];
         _published = new double[device.Inputs.Count];
@@ -64,18 +71,16 @@ internal sealed class DevicePort : IDisposable
         _ioReadings = new double[device.Inputs.Count];
 
         var builder = new ResiliencePipelineBuilder();
+        // Polly's breaker opens on a failure ratio over a sampling window, so earlier successes (and every successful
+        // write through the same device) would keep a dead sensor's circuit closed for the whole window. "N failed
+        // exchanges in a row" is what a device fault looks like, so the runtime counts those and isolates the circuit
+        // through Polly's manual control; while isolated Polly refuses calls without touching the device.
         builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
         {
             ShouldHandle = Transient(),
-            FailureRatio = 1.0, // only failures in a row open it…
-            MinimumThroughput = Math.Max(2, policy.BreakAfterFailures), // …this many of them
-            SamplingDuration = TimeSpan.FromSeconds(Math.Max(0.5, policy.BreakAfterFailures * 0.5)),
-            BreakDuration = TimeSpan.FromSeconds(Math.Max(0.5, policy.BreakSeconds)),
-            OnOpened = _ =>
-            {
-                Interlocked.Increment(ref _openings);
-                return default;
-            },
+            FailureRatio = 1.0,
+            MinimumThroughput = int.MaxValue, // never by ratio: only through ManualControl below
+            ManualControl = _circuit,
         });
         if (policy.Retries > 0)
         {
@@ -225,6 +230,7 @@ internal sealed class DevicePort : IDisposable
     /// <summary>One read through the pipeline into <paramref name="destination"/>; false (counted, remembered) on failure.</summary>
     private bool ReadNow(double[] destination)
     {
+        ProbeIfBreakOver();
         Interlocked.Increment(ref _exchanges);
         try
         {
@@ -250,6 +256,7 @@ internal sealed class DevicePort : IDisposable
 
     private bool WriteNow(ReadOnlySpan<double> commands)
     {
+        ProbeIfBreakOver();
         Interlocked.Increment(ref _exchanges);
         commands.CopyTo(_scratchCommands);
         try
@@ -267,12 +274,40 @@ internal sealed class DevicePort : IDisposable
         return true;
     }
 
-    private void Succeed() => Interlocked.Exchange(ref _lastSuccessNs, _clock.NowNanoseconds);
+    private void Succeed()
+    {
+        Interlocked.Exchange(ref _lastSuccessNs, _clock.NowNanoseconds);
+        _consecutiveFailures = 0;
+    }
 
     private void Fail(Exception e)
     {
         Interlocked.Increment(ref _failed);
-        Volatile.Write(ref _lastError, e is BrokenCircuitException ? $"circuit open after repeated failures ({Volatile.Read(ref _lastError)})" : e.Message);
+        if (e is BrokenCircuitException)
+        {
+            var last = Volatile.Read(ref _lastError);
+            if (last is not null && !last.StartsWith("circuit open", StringComparison.Ordinal))
+                Volatile.Write(ref _lastError, $"circuit open after {_breakAfterFailures} failures in a row ({last})");
+            return;
+        }
+        Volatile.Write(ref _lastError, e.Message);
+        // A failed probe after a break counts on from where it was: it isolates again at once.
+        if (++_consecutiveFailures >= _breakAfterFailures && _isolatedUntilNs == 0)
+        {
+            _circuit.IsolateAsync().GetAwaiter().GetResult(); // fault path: completes synchronously, allocation is fine here
+            _isolatedUntilNs = _clock.NowNanoseconds + _breakNanoseconds;
+            Interlocked.Increment(ref _openings);
+        }
+    }
+
+    /// <summary>After the break, lets the next exchange through as a probe.</summary>
+    private void ProbeIfBreakOver()
+    {
+        if (_isolatedUntilNs != 0 && _clock.NowNanoseconds >= _isolatedUntilNs)
+        {
+            _circuit.CloseAsync().GetAwaiter().GetResult();
+            _isolatedUntilNs = 0;
+        }
     }
 
     private static void SpinFor(int microseconds)

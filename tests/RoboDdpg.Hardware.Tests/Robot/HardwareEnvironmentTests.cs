@@ -203,6 +203,34 @@ public sealed class HardwareEnvironmentTests
     }
 
     [Fact]
+    public void Failures_in_a_row_open_the_circuit_and_an_open_circuit_spares_the_device()
+    {
+        var arm = new FakeArm();
+        var clock = new FakeClock();
+        using var env = Build(arm, FakeArm.Describe(new FaultPolicy(Retries: 1, BreakAfterFailures: 5, BreakSeconds: 2, GiveUpAfterSeconds: 60)), clock);
+        var obs = new float[3];
+        env.Reset(null, obs);
+        arm.FailAllReads = true;
+        for (var i = 0; i < 4; i++) env.Read(obs);
+        Assert.Equal(0, env.Health[0].CircuitOpenings); // earlier successes do not delay it: the 5th failure in a row opens it
+        env.Read(obs);
+        Assert.Equal(1, env.Health[0].CircuitOpenings);
+        var readsWhenOpened = arm.Reads;
+        for (var i = 0; i < 10; i++) Assert.False(env.Read(obs).Fresh);
+        Assert.Equal(readsWhenOpened, arm.Reads); // the broken device is not hammered while the circuit is open
+        Assert.StartsWith("circuit open after 5 failures in a row (NACK)", env.Health[0].LastError);
+
+        clock.Advance(TimeSpan.FromSeconds(2.5)); // the break is over: one probe goes through…
+        env.Read(obs);
+        Assert.Equal(readsWhenOpened + 2, arm.Reads); // …with its retry, fails, and isolates again at once
+        Assert.Equal(2, env.Health[0].CircuitOpenings);
+        clock.Advance(TimeSpan.FromSeconds(2.5));
+        arm.FailAllReads = false;
+        env.Read(obs);
+        Assert.True(env.Read(obs).Fresh); // the device is back, and so is the circuit
+    }
+
+    [Fact]
     public void A_non_finite_reading_is_a_failed_read()
     {
         var arm = new FakeArm();
