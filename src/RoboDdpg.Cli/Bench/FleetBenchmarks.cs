@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using MQTTnet;
 using RoboDdpg.Core.Environments;
 using RoboDdpg.Core.Policy;
 using RoboDdpg.Core.Random;
@@ -18,7 +19,8 @@ namespace RoboDdpg.Cli.Bench;
 /// </summary>
 internal static class FleetBenchmarks
 {
-    public sealed record IngestResult(int Robots, double TransitionsPerSecond, long Accepted, long Missing, long Duplicates, long Malformed, long RingDropped);
+    public sealed record IngestResult(int Robots, double TransitionsPerSecond, long Accepted, long Missing, long Duplicates, long Malformed, long RingDropped,
+        int MaxUnacknowledgedAtEnd);
 
     /// <summary>
     /// N robot threads each feed a ring as fast as the sender drains it (batches of 256, QoS 1, own connection);
@@ -43,11 +45,22 @@ internal static class FleetBenchmarks
         {
             var id = $"sim-{r}";
             var ring = new TransitionRing(1 << 16, 3, 1);
-            var link = new MqttLink(broker, $"bench-{topics.Fleet}-{id}", false, null, null, null);
-            link.Start();
-            if (!link.WaitConnected(TimeSpan.FromSeconds(10))) throw new InvalidOperationException($"bench: robot {id} cannot reach {broker.Uri}");
+            // Like FleetActor's link: the robot hears the learner's acknowledgements and forgets confirmed batches.
+            TransitionPublisher? holder = null;
+            var ackTopic = topics.Ack(id);
+            var link = new MqttLink(broker, $"bench-{topics.Fleet}-{id}", false, null,
+                e =>
+                {
+                    if (TransitionBatch.TryParseAck(MqttLink.Contiguous(e.ApplicationMessage.Payload), out var epoch, out var end))
+                        Volatile.Read(ref holder)?.OnAcknowledged(epoch, end);
+                    return Task.CompletedTask;
+                },
+                (client, token) => client.SubscribeAsync(ackTopic, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, token));
             var publisher = new TransitionPublisher(ring, link, topics, id, (ulong)r, new DiskSpool(Path.Combine(spoolRoot.Path, id), 1L << 30),
                 new TransitionPublisherOptions { MaxBatch = 256, FlushInterval = TimeSpan.FromMilliseconds(5) });
+            Volatile.Write(ref holder, publisher);
+            link.Start();
+            if (!link.WaitConnected(TimeSpan.FromSeconds(10))) throw new InvalidOperationException($"bench: robot {id} cannot reach {broker.Uri}");
             publisher.Start();
             rings.Add(ring);
             senders.Add((link, publisher));
@@ -84,7 +97,8 @@ internal static class FleetBenchmarks
         var waited = Stopwatch.StartNew();
         while (ingestor.Accepted < sent && waited.Elapsed < TimeSpan.FromSeconds(20)) Thread.Sleep(10);
         var status = ingestor.Status;
-        return new IngestResult(robots, accepted / seconds, status.Accepted, sent - status.Accepted + status.Missing, status.Duplicates, status.Malformed, rings.Sum(x => x.Dropped));
+        return new IngestResult(robots, accepted / seconds, status.Accepted, sent - status.Accepted + status.Missing, status.Duplicates, status.Malformed,
+            rings.Sum(x => x.Dropped), senders.Max(x => x.Publisher.Status.Unacknowledged));
     }
 
     public sealed record PropagationResult(double P50Ms, double MaxMs, int Count);

@@ -67,6 +67,7 @@ internal static class FleetBenchCommand
                     ["duplicates"] = ingest.Duplicates,
                     ["malformed"] = ingest.Malformed,
                     ["ring_dropped"] = ingest.RingDropped,
+                    ["unacknowledged_at_end"] = ingest.MaxUnacknowledgedAtEnd,
                 });
             }
             result["ingest"] = curve;
