@@ -12,7 +12,7 @@ namespace RoboDdpg.Hardware.Tests.ODrive;
 
 /// <summary>The real ODrive driver against the emulated ODrive over a pseudo-terminal.</summary>
 [Trait("Category", "HIL")]
-[Collection("ODrive HIL")] // serial among themselves: each runs a pty, an emulator thread and SerialPort's I/O thread
+[Collection(RoboDdpg.Hardware.Tests.Hil.HilCollection.Name)] // alone: each runs a pty, an emulator thread and SerialPort's I/O thread on wall-clock timeouts
 public sealed class ODriveDriverHilTests(ITestOutputHelper output)
 {
     private const double TurnsResolution = 1e-6; // the firmware prints %f
