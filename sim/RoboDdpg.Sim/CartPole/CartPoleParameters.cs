@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Serialization;
 using RoboDdpg.Core.IO;
 using RoboDdpg.Sim.Motors;
+using static RoboDdpg.Sim.ParameterChecks;
 
 namespace RoboDdpg.Sim.CartPole;
 
@@ -220,24 +221,6 @@ public sealed record CartPoleParameters
     {
         ArgumentNullException.ThrowIfNull(path);
         AtomicFile.WriteAllText(path, TwinParameterJson.Serialize(this));
-    }
-
-    private static void Positive(double value, string name)
-    {
-        if (!double.IsFinite(value) || value <= 0)
-            throw new ArgumentException($"{name} must be finite and > 0 (got {value.ToString(CultureInfo.InvariantCulture)})");
-    }
-
-    private static void NonNegative(double value, string name)
-    {
-        if (!double.IsFinite(value) || value < 0)
-            throw new ArgumentException($"{name} must be finite and >= 0 (got {value.ToString(CultureInfo.InvariantCulture)})");
-    }
-
-    private static void InRange(int value, int low, int high, string name)
-    {
-        if (value < low || value > high)
-            throw new ArgumentException($"{name} must be in [{low}, {high}] (got {value.ToString(CultureInfo.InvariantCulture)})");
     }
 }
 

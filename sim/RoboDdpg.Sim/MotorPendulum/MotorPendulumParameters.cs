@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using static RoboDdpg.Sim.ParameterChecks;
 
 namespace RoboDdpg.Sim.MotorPendulum;
 
@@ -140,23 +141,5 @@ public sealed record MotorPendulumParameters
     {
         ArgumentNullException.ThrowIfNull(path);
         Core.IO.AtomicFile.WriteAllText(path, ToJson());
-    }
-
-    private static void Positive(double value, string name)
-    {
-        if (!double.IsFinite(value) || value <= 0)
-            throw new ArgumentException($"{name} must be finite and > 0 (got {value})");
-    }
-
-    private static void NonNegative(double value, string name)
-    {
-        if (!double.IsFinite(value) || value < 0)
-            throw new ArgumentException($"{name} must be finite and >= 0 (got {value})");
-    }
-
-    private static void InRange(int value, int low, int high, string name)
-    {
-        if (value < low || value > high)
-            throw new ArgumentException($"{name} must be in [{low}, {high}] (got {value})");
     }
 }
