@@ -54,7 +54,7 @@ internal static class LearnerCommand
             var outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? Path.Combine("runs", $"learner-{envName}-{topics.Fleet}"), allowExistingRun: true);
             var ddpg = new DdpgOptions
             {
-                HiddenSizes = ParseHidden(parse.GetValue(hidden)!),
+                HiddenSizes = OptionFactory.ParseHidden(parse.GetValue(hidden)!),
                 BatchSize = parse.GetValue(batch),
                 ReplayCapacity = parse.GetValue(buffer),
                 Gamma = parse.GetValue(gamma),
@@ -93,18 +93,6 @@ internal static class LearnerCommand
             return session.Run();
         });
         return command;
-    }
-
-    private static IReadOnlyList<int> ParseHidden(string text)
-    {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var sizes = new int[parts.Length];
-        for (var i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
-                throw new CliError($"--hidden: '{text}' is not a comma-separated list of positive widths");
-        }
-        return sizes;
     }
 
     private static (IPAddress Address, int Port) ParseListen(string text)

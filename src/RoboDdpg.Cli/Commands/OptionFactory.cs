@@ -58,6 +58,19 @@ internal static class OptionFactory
         return option;
     }
 
+    /// <summary>--hidden "256,256": hidden layer widths; anything else is a one-line <see cref="CliError"/>.</summary>
+    public static int[] ParseHidden(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var sizes = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
+                throw new CliError($"--hidden: '{text}' is not a comma-separated list of positive widths");
+        }
+        return sizes;
+    }
+
     // Validators also run for values that failed to convert; that failure is already reported, so skip them.
     private static bool TryGet<T>(OptionResult result, out T value)
     {

@@ -73,7 +73,7 @@ internal static class TrainCommand
                 UpdatesPerStep = parse.GetValue(utd),
                 Noise = parse.GetValue(noise) == "ou" ? NoiseKind.OrnsteinUhlenbeck : NoiseKind.Gaussian,
                 NoiseSigma = parse.GetValue(sigma),
-                HiddenSizes = ParseHidden(parse.GetValue(hidden)!),
+                HiddenSizes = OptionFactory.ParseHidden(parse.GetValue(hidden)!),
                 Threads = parse.GetValue(threads),
             };
             var training = new TrainingOptions
@@ -160,18 +160,6 @@ internal static class TrainCommand
         }
 
         public void Dispose() => _log?.Dispose();
-    }
-
-    private static int[] ParseHidden(string text)
-    {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var sizes = new int[parts.Length];
-        for (var i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
-                throw new CliError($"--hidden: '{text}' is not a comma-separated list of positive widths");
-        }
-        return sizes;
     }
 
     private static void Validate(Action validate)
