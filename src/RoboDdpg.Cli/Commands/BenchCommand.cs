@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using RoboDdpg.Cli.Bench;
 
@@ -65,17 +64,8 @@ internal static class BenchCommand
             result["loop_gc_pause_max_ms"] = Math.Round(loop.GcPauseMaxMilliseconds, 3);
             result["learner_updates_per_s"] = Math.Round(updatesPerSecond, 1);
             if (learnerFault is not null) result["learner_fault"] = learnerFault;
-            result["floor_jitter_p50_us"] = Math.Round(floor.Jitter.P50Nanoseconds / 1e3, 1);
-            result["floor_jitter_p99_us"] = Math.Round(floor.Jitter.P99Nanoseconds / 1e3, 1);
-            result["floor_jitter_max_us"] = Math.Round(floor.Jitter.MaxNanoseconds / 1e3, 1);
-            result["floor_overruns"] = floor.Overruns;
-            result["floor_gc_pause_max_ms"] = Math.Round(floor.GcPauseMaxMilliseconds, 3);
-
-            Console.WriteLine(result.ToJsonString(new JsonSerializerOptions
-            {
-                WriteIndented = !quiet,
-                Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // "µs", not "\u00B5s"
-            }));
+            BenchReport.AddFloor(result, floor);
+            BenchReport.Print(result, quiet);
             return ExitCodes.Ok;
         });
         return command;

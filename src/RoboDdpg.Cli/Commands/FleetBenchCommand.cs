@@ -102,17 +102,8 @@ internal static class FleetBenchCommand
             result["loop_transitions_spooled"] = r.GetProperty("spooled").GetInt64();
             result["loop_policies_accepted"] = r.GetProperty("policies_accepted").GetInt64();
             result["loop_policies_published"] = actor.PoliciesPublished;
-            result["floor_jitter_p50_us"] = Math.Round(floor.Jitter.P50Nanoseconds / 1e3, 1);
-            result["floor_jitter_p99_us"] = Math.Round(floor.Jitter.P99Nanoseconds / 1e3, 1);
-            result["floor_jitter_max_us"] = Math.Round(floor.Jitter.MaxNanoseconds / 1e3, 1);
-            result["floor_overruns"] = floor.Overruns;
-            result["floor_gc_pause_max_ms"] = Math.Round(floor.GcPauseMaxMilliseconds, 3);
-
-            Console.WriteLine(result.ToJsonString(new JsonSerializerOptions
-            {
-                WriteIndented = !quiet,
-                Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-            }));
+            BenchReport.AddFloor(result, floor);
+            BenchReport.Print(result, quiet);
             return ExitCodes.Ok;
         });
         return command;
