@@ -47,7 +47,9 @@ internal static class CommandLineHost
         or Core.Timing.RealtimeSchedulingException or Sim.ConfigFileException
         // A robot that cannot be set up: bad description, absent bus or device, nothing to emulate it with.
         or Hardware.Description.RobotDescriptionException or Hardware.Devices.DeviceException
-        or Hardware.Buses.BusUnavailableException or Hil.EmulationException;
+        or Hardware.Buses.BusUnavailableException or Hil.EmulationException
+        // Fleet settings: key file, broker address, robot id, TLS files, no policy from the learner.
+        or RoboDdpg.Fleet.FleetConfigException;
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }

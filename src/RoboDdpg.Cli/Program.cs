@@ -21,6 +21,4 @@ var root = new RootCommand("roboddpg: DDPG continuous control for robots, in sim
 
 return CommandLineHost.Invoke(root, args, "roboddpg", IsUserError);
 
-static bool IsUserError(Exception e) => CommandLineHost.IsRobotSideUserError(e) || e is CheckpointFormatException or LearnerDivergedException
-    // Fleet settings: key file, broker address, robot id, TLS files, no policy from the learner.
-    or RoboDdpg.Fleet.FleetConfigException;
+static bool IsUserError(Exception e) => CommandLineHost.IsRobotSideUserError(e) || e is CheckpointFormatException or LearnerDivergedException;

@@ -37,6 +37,15 @@ public sealed record FleetActorOptions
     /// <summary>How long to wait for the first policy snapshot before giving up.</summary>
     public TimeSpan PolicyTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The environment the learner trains on, which every snapshot names: null for the plant's own name (a twin acting
+    /// as a robot); a robot gives the twin its description is laid out like (the learner's <c>--env</c>).
+    /// </summary>
+    public string? PolicyEnvironment { get; init; }
+
+    /// <summary>Real-time plants (robots): ticks of safe action between episodes, e.g. for an arm to come to rest.</summary>
+    public int SettleTicks { get; init; }
+
     public TransitionPublisherOptions Publisher { get; init; } = new();
     public SafetyOptions Safety { get; init; } = new();
 }
@@ -91,7 +100,8 @@ public sealed class FleetActor : IDisposable
         var spec = environment.Spec;
         var spool = new DiskSpool(options.SpoolDirectory, options.SpoolMaxBytes);
         if (spool.Recovered > 0) log?.Invoke($"{spool.Recovered} undelivered batches from an earlier run are in {spool.Directory}; they are sent first");
-        var policies = new PolicyReceiver(key, spec, log);
+        // Snapshots are checked against the robot's shapes and bounds, and must name the learner's environment.
+        var policies = new PolicyReceiver(key, options.PolicyEnvironment is { } trainedOn ? spec with { Name = trainedOn } : spec, log);
         var ackTopic = topics.Ack(robotId);
         TransitionPublisher? publisherRef = null;
         var will = new LastWill(topics.RobotStatus(robotId), Encoding.UTF8.GetBytes("{\"state\":\"offline\"}"), Retain: true);
@@ -128,7 +138,7 @@ public sealed class FleetActor : IDisposable
             var ring = new TransitionRing(options.RingCapacity, spec.ObservationSize, spec.ActionSize);
             var noise = new GaussianNoise(spec.ActionSize, options.NoiseSigma, new Xoshiro256(options.Seed ^ 0x5eed));
             var control = new ControlLoop(environment, snapshots, noise, new SafetyLayer(spec, options.Safety), ring,
-                new ControlLoopOptions { Seed = options.Seed, RandomActionTransitions = untrained ? options.WarmupTransitions : 0 });
+                new ControlLoopOptions { Seed = options.Seed, RandomActionTransitions = untrained ? options.WarmupTransitions : 0, SettleTicks = options.SettleTicks });
             var epoch = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
             var publisher = new TransitionPublisher(ring, link, topics, robotId, epoch, spool, options.Publisher);
             Volatile.Write(ref publisherRef, publisher);

@@ -141,7 +141,7 @@ public static class PolicySnapshotMessage
         if (verdict != PolicyRefusal.None) return verdict;
         var content = message[..(message.Length - FleetKey.SignatureBytes - SHA256.HashSizeInBytes)];
         var position = 50 + BinaryPrimitives.ReadUInt16LittleEndian(content[48..]);
-        if (info!.Environment != spec.Name) return Refuse(PolicyRefusal.WrongShape, $"policy is for '{info.Environment}', this robot runs '{spec.Name}'", out detail);
+        if (info!.Environment != spec.Name) return Refuse(PolicyRefusal.WrongShape, $"policy is for '{info.Environment}', this robot expects '{spec.Name}'", out detail);
 
         if (!TryReadInt(content, ref position, out var observationSize) || !TryReadInt(content, ref position, out var actionSize))
             return Refuse(PolicyRefusal.Malformed, "truncated sizes", out detail);

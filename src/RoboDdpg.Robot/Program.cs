@@ -4,10 +4,11 @@ using RoboDdpg.Cli.Commands;
 using RoboDdpg.Robot;
 using RoboDdpg.Robot.Service;
 
-var root = new RootCommand("roboddpg-robot: run DDPG policies on a robot board (no learning, no TorchSharp)")
+var root = new RootCommand("roboddpg-robot: run DDPG policies on a robot board, or act for a learner on a PC (no TorchSharp)")
 {
     RunCommand.CreateHil(),
     RunCommand.Create(),
+    ActorCommand.Create(),
     EvalCommand.Create(),
     TwinCheckCommand.Create(),
     PolicyCheckCommand.Create(),

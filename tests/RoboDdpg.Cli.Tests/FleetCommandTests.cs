@@ -155,6 +155,47 @@ public sealed class FleetCommandTests
         Assert.True(report.GetProperty("spooled").GetInt64() > 0);
     }
 
+    [Fact]
+    [Trait("Category", "HIL")]
+    public void A_described_robot_acts_for_a_learner_on_its_twin_until_a_lasting_device_fault_stops_it_with_exit_3()
+    {
+        using var dir = new TempDirectory();
+        var port = FreePort();
+        var broker = $"mqtt://127.0.0.1:{port}";
+        // The HAT robot on emulated registers and encoder edges; its motor stops answering 4 s into the loop for good.
+        var robot = HilCommandTests.Robot(dir, """[ { "device": "motor", "fault": "nack", "at_seconds": 4, "for_seconds": 600 } ]""", giveUpSeconds: 1);
+        var learnerDir = Path.Combine(dir.Path, "learner");
+        using var learner = new Running(["learner", "--env", "motor-pendulum", "--out", learnerDir, "--fleet", "hw", "--hidden", "32,32",
+            "--batch-size", "32", "--warmup", "100", "--eval-interval", "100000", "--embedded-broker", "--listen", $"127.0.0.1:{port}"]);
+        var key = Path.Combine(learnerDir, "fleet.key");
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(key) && !learner.Process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(50);
+        Assert.True(File.Exists(key), "the learner wrote no fleet key");
+
+        var actorDir = Path.Combine(dir.Path, "actor");
+        var acted = Cli.Run("actor", "--robot", robot, "--emulate", "--broker", broker, "--fleet", "hw", "--fleet-key", key, "--robot-id", "arm-1",
+            "--warmup", "100", "--spool", Path.Combine(dir.Path, "spool"), "--out", actorDir, "--seconds", "120");
+        Thread.Sleep(1000); // the learner ingests the last batches
+        Signals.Send(learner.Process, "TERM");
+        var learned = learner.Wait(TimeSpan.FromMinutes(1));
+
+        Assert.True(acted.ExitCode == 3, acted.Stdout + acted.Stderr);
+        Assert.Contains("on pendulum-arm-hat", acted.Stdout);
+        Assert.Contains("stopped by a device fault: device 'motor' has failed", acted.Stderr);
+        var report = ReadJson(Path.Combine(actorDir, "actor.json"));
+        Assert.Contains("motor", report.GetProperty("device_fault").GetString());
+        var sent = report.GetProperty("sequence_next").GetInt64();
+        Assert.InRange(sent, 250, 450); // ~4 s at 100 Hz less the episode settles and stale ticks: none recorded after the fault
+        Assert.Equal(0, report.GetProperty("policies_refused").GetInt64());
+
+        Assert.True(learned.ExitCode == 130, learned.Stdout + learned.Stderr);
+        var summary = ReadJson(Path.Combine(learnerDir, "learner.json"));
+        var arm = summary.GetProperty("robots").EnumerateArray().Single();
+        Assert.Equal("arm-1", arm.GetProperty("robot_id").GetString());
+        Assert.Equal(sent, arm.GetProperty("accepted").GetInt64()); // every transition the robot recorded, none lost
+        Assert.Equal(0, summary.GetProperty("missing").GetInt64());
+    }
+
     [Theory]
     [InlineData("actor --broker mqtt://127.0.0.1:1", "actor needs --fleet-key FILE")]
     [InlineData("actor --broker learner-pc:1883 --fleet-key KEY", "broker 'learner-pc:1883' is not a URI")]
@@ -162,6 +203,10 @@ public sealed class FleetCommandTests
     [InlineData("actor --broker mqtt://127.0.0.1:1 --fleet-key KEY --robot-id a/b", "--robot-id 'a/b' is invalid")]
     [InlineData("actor --broker mqtt://127.0.0.1:1 --fleet-key KEY --fleet a+b", "fleet name 'a+b' is invalid")]
     [InlineData("actor --broker mqtt://127.0.0.1:1 --fleet-key KEY --policy-timeout 0.5", "no policy snapshot within 0.5 s: the broker mqtt://127.0.0.1:1 is unreachable")]
+    [InlineData("actor --broker mqtt://127.0.0.1:1 --fleet-key KEY --emulate", "--emulate needs --robot FILE")]
+    [InlineData("actor --broker mqtt://127.0.0.1:1 --fleet-key KEY --env pendulum --robot HAT", "give either --env or --robot, not both")]
+    [InlineData("actor --broker mqtt://127.0.0.1:1 --fleet-key KEY --learner-env pendulum", "--learner-env is for --robot")]
+    [InlineData("actor --broker mqtt://127.0.0.1:1 --fleet-key KEY --robot missing.json --emulate", "missing.json")]
     [InlineData("learner --embedded-broker --listen nowhere", "--listen: 'nowhere' is not ADDRESS:PORT")]
     [InlineData("learner", "--broker URI is required")]
     [InlineData("learner --broker mqtt://127.0.0.1:1 --password-file KEY", "--password-file needs --username")]
@@ -171,7 +216,8 @@ public sealed class FleetCommandTests
         using var dir = new TempDirectory();
         var key = dir.Write("fleet.key", new string('a', 64));
         var bad = dir.Write("bad.key", "not hex");
-        var args = arguments.Split(' ').Select(a => a == "KEY" ? key : a == "BADKEY" ? bad : a).ToList();
+        var hat = RepositoryFile.Locate("hardware/robots/pendulum-arm-hat.json");
+        var args = arguments.Split(' ').Select(a => a == "KEY" ? key : a == "BADKEY" ? bad : a == "HAT" ? hat : a).ToList();
         args.AddRange(["--out", Path.Combine(dir.Path, "out")]);
         var result = Cli.Run([.. args]);
         Assert.Equal(2, result.ExitCode);

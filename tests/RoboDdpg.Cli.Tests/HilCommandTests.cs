@@ -10,7 +10,7 @@ public sealed class HilCommandTests
     private static readonly string Hat = RepositoryFile.Locate("hardware/robots/pendulum-arm-hat.json");
 
     /// <summary>The HAT robot with <paramref name="faults"/> (JSON array) scheduled and a faster give-up, next to its twin parameters.</summary>
-    private static string Robot(TempDirectory dir, string faults, double giveUpSeconds = 5)
+    internal static string Robot(TempDirectory dir, string faults, double giveUpSeconds = 5)
     {
         File.Copy(RepositoryFile.Locate("hardware/robots/motor-pendulum.json"), Path.Combine(dir.Path, "motor-pendulum.json"));
         var json = File.ReadAllText(Hat)

@@ -227,7 +227,7 @@ public sealed class PolicySnapshotMessageTests
 
         var wrongEnv = PolicySnapshotMessage.Encode(robot, TestPolicies.Info(2, environment: "motor-pendulum"), _key);
         Assert.Equal(PolicyRefusal.WrongShape, PolicySnapshotMessage.VerifyInto(wrongEnv, _key, Pendulum, robot, out _, out detail));
-        Assert.Equal("policy is for 'motor-pendulum', this robot runs 'pendulum'", detail);
+        Assert.Equal("policy is for 'motor-pendulum', this robot expects 'pendulum'", detail);
 
         var fourObservations = Pendulum with { Observation = new Core.Environments.BoxSpec(["a", "b", "c", "d"], [-1, -1, -1, -1], [1, 1, 1, 1]) };
         var wide = TestPolicies.Random(fourObservations, 1, 16, 8);

@@ -62,10 +62,14 @@ public enum SignalTransform
 /// <paramref name="Transform"/> says so (so scale and offset calibrate the angle before the encoding, e.g. an offset of
 /// π turns "0 = hanging down" into "0 = upright"); expected within [low, high]. A reading older than
 /// <paramref name="MaxAgeTicks"/> control ticks (its device has not delivered a fresh value) marks the observation stale.
+/// With <paramref name="Action"/> set instead of a device signal, x is that action entry's value as written on the
+/// previous tick (policy units; the safe action after activation): with actuation latency the command in flight is part
+/// of the state, and a twin trained with it (e.g. motor-pendulum's <c>observe_last_duty</c>) expects to see it.
+/// Exactly one of <paramref name="Signal"/> and <paramref name="Action"/> is set.
 /// </summary>
 public sealed record ObservationEntry(
-    string Name, SignalRef Signal, SignalTransform Transform, double Scale, double Offset, float Low, float High,
-    int MaxAgeTicks, SourceLocation Location);
+    string Name, SignalRef? Signal, SignalTransform Transform, double Scale, double Offset, float Low, float High,
+    int MaxAgeTicks, SourceLocation Location, string? Action = null);
 
 /// <summary>
 /// One action entry: the policy's value in [low, high] becomes the command <c>value·scale + offset</c> on the

@@ -71,7 +71,7 @@ public static class RobotDescriptionLoader
              "termination", "faults", "emulation", "settle_seconds", "trace"];
         private static readonly string[] TraceFields = ["state", "actions", "outputs"];
         private static readonly string[] TraceSignalFields = ["signal", "offset"];
-        private static readonly string[] ObservationFields = ["name", "signal", "transform", "scale", "offset", "low", "high", "max_age_ticks"];
+        private static readonly string[] ObservationFields = ["name", "signal", "action", "transform", "scale", "offset", "low", "high", "max_age_ticks"];
         private static readonly string[] ActionFields = ["name", "command", "low", "high", "scale", "offset", "command_min", "command_max"];
         private static readonly string[] RewardFields = ["signal", "action", "target", "weight", "wrap_angle"];
         private static readonly string[] TerminationFields = ["signal", "below", "above"];
@@ -101,6 +101,7 @@ public static class RobotDescriptionLoader
             var devices = ReadDevices(fields.Require("devices"));
             var observation = ReadObservation(fields.Require("observation"));
             var action = ReadAction(fields.Require("action"));
+            CheckObservedActions(observation, action);
             var safeAction = ReadSafeAction(fields.Require("safe_action"), action);
             var reward = ReadReward(fields.Require("reward"), action);
             var termination = fields.Get("termination") is { } t ? ReadTermination(t) : [];
@@ -308,7 +309,14 @@ public static class RobotDescriptionLoader
                 var fields = new Fields(this, ObjectValue(items[i], path), path, ObservationFields);
                 var name = EntryName(fields, path, names, "observation");
                 var where = $"observation '{name}'";
-                var signal = ResolveSignal(fields.Require("signal"), $"{path}.signal", output: false);
+                var signalProperty = fields.Get("signal");
+                var actionProperty = fields.Get("action");
+                if (signalProperty is not null && actionProperty is not null)
+                    throw Error(actionProperty.Line, $"{path}: give either 'signal' or 'action', not both");
+                if (signalProperty is null && actionProperty is null)
+                    throw Error(items[i].Line, $"{path}: needs 'signal' (a device input) or 'action' (the previous value of an action entry)");
+                var signal = signalProperty is null ? (SignalRef?)null : ResolveSignal(signalProperty, $"{path}.signal", output: false);
+                var actionName = actionProperty is null ? null : String(actionProperty.Value, $"{path}.action");
                 var transform = SignalTransform.None;
                 if (fields.Get("transform") is { } t)
                 {
@@ -327,9 +335,19 @@ public static class RobotDescriptionLoader
                 var maxAge = fields.Get("max_age_ticks") is { } age
                     ? (int)IntegerIn(age.Value, $"{path}.max_age_ticks", 0, 1_000_000)
                     : DefaultMaxAgeTicks;
-                result.Add(new ObservationEntry(name, signal, transform, scale, offset, low, high, maxAge, new SourceLocation(file, items[i].Line)));
+                result.Add(new ObservationEntry(name, signal, transform, scale, offset, low, high, maxAge, new SourceLocation(file, items[i].Line), actionName));
             }
             return result;
+        }
+
+        /// <summary>An observation of an action's previous value must name an action entry (they are read after the observation).</summary>
+        private void CheckObservedActions(List<ObservationEntry> observation, List<ActionEntry> action)
+        {
+            foreach (var entry in observation)
+            {
+                if (entry.Action is { } name && !action.Any(a => a.Name == name))
+                    throw Error(entry.Location.Line, $"observation '{entry.Name}': action '{name}' names no action entry; actions: {string.Join(", ", action.Select(a => a.Name))}");
+            }
         }
 
         private List<ActionEntry> ReadAction(JsonProperty property)

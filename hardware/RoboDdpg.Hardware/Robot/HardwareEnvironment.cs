@@ -32,7 +32,8 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant, ITrac
     private readonly List<DevicePort> _ports = [];
     private readonly LatencyHistogram _readTime = new();
     private readonly LatencyHistogram _writeTime = new();
-    private (DevicePort Port, int Channel, ObservationEntry Entry)[] _observation = [];
+    // Port null: the entry observes the previous value of the action entry at index Channel.
+    private (DevicePort? Port, int Channel, ObservationEntry Entry)[] _observation = [];
     private (DevicePort Port, int Channel, ActionEntry Entry)[] _action = [];
     private (DevicePort? Port, int Index, RewardTerm Term)[] _reward = [];
     private (DevicePort Port, int Channel, TerminationCondition Condition)[] _termination = [];
@@ -193,7 +194,7 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant, ITrac
         var fresh = true;
         foreach (var (port, _, entry) in _observation)
         {
-            if (port.AgeTicks(tick) > entry.MaxAgeTicks) fresh = false;
+            if (port is not null && port.AgeTicks(tick) > entry.MaxAgeTicks) fresh = false;
         }
         // An actuator whose last command did not go through is in an unknown state: as unsafe as a blind sensor.
         foreach (var port in _ports)
@@ -278,7 +279,7 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant, ITrac
         for (var i = 0; i < _observation.Length; i++)
         {
             var (port, channel, entry) = _observation[i];
-            var value = port.Readings[channel] * entry.Scale + entry.Offset;
+            var value = (port is null ? _lastAction[channel] : port.Readings[channel]) * entry.Scale + entry.Offset;
             value = entry.Transform switch
             {
                 SignalTransform.Cos => Math.Cos(value),
@@ -305,10 +306,20 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant, ITrac
 
     private void Resolve()
     {
-        _observation = [.. _description.Observation.Select(e => Input(e.Signal, e.Location) is var (p, c) ? (p, c, e) : default)];
+        var actionNames = _description.Action.Select(a => a.Name).ToList();
+        _observation = [.. _description.Observation.Select(e =>
+        {
+            if (e.Signal is { } signal)
+            {
+                var (p, c) = Input(signal, e.Location);
+                return ((DevicePort?)p, c, e);
+            }
+            var index = actionNames.IndexOf(e.Action!);
+            if (index < 0) throw new DeviceException(e.Action!, $"observation '{e.Name}' names an unknown action ({e.Location})");
+            return ((DevicePort?)null, index, e);
+        })];
         _action = [.. _description.Action.Select(e => Output(e.Command, e.Location) is var (p, c) ? (p, c, e) : default)];
         _termination = [.. _description.Termination.Select(t => Input(t.Signal, t.Location) is var (p, c) ? (p, c, t) : default)];
-        var actionNames = _description.Action.Select(a => a.Name).ToList();
         _reward = [.. _description.Reward.Select(t =>
         {
             if (t.Signal is { } signal)

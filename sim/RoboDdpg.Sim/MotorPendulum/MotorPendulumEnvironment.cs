@@ -8,7 +8,8 @@ namespace RoboDdpg.Sim.MotorPendulum;
 /// <summary>
 /// Twin of a small robot joint: a brushed DC motor with a gearbox swings an arm (point mass + optional uniform
 /// rod) in a vertical plane; the task is swing-up and balance upright. Action PWM duty in [−1, 1], observation
-/// (cos θ, sin θ, θ̇) from a quantized output-shaft encoder.
+/// (cos θ, sin θ, θ̇) from a quantized output-shaft encoder, plus the previous commanded duty when
+/// <see cref="MotorPendulumParameters.ObserveLastDuty"/> is set.
 /// </summary>
 /// <remarks>
 /// <para>State θ (rad, 0 = upright, positive = counter-clockwise, not wrapped), ω = θ̇ (output shaft, rad/s) and
@@ -68,6 +69,7 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
     private readonly MotorPendulumDynamics _dynamics;
     private int _latencyIndex;
     private double _appliedDuty;
+    private double _lastCommandedDuty;
     private long _count;
     private double _measuredVelocity;
     private int _elapsedSteps;
@@ -127,6 +129,7 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
     {
         _dynamics.SetState(theta, thetaDot, current);
         _appliedDuty = 0;
+        _lastCommandedDuty = 0;
         Array.Clear(_latencyQueue);
         _latencyIndex = 0;
         _count = ReadEncoder(theta - thetaDot * _p.ControlPeriod);
@@ -199,6 +202,7 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
             _latencyIndex = (_latencyIndex + 1) % _latencyQueue.Length;
         }
         _appliedDuty = applied;
+        _lastCommandedDuty = duty;
 
         _dynamics.Integrate(applied * _p.SupplyVoltage);
         _elapsedSteps++;
@@ -229,6 +233,7 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
         observation[0] = (float)Math.Cos(angle);
         observation[1] = (float)Math.Sin(angle);
         observation[2] = (float)_measuredVelocity;
+        if (_p.ObserveLastDuty) observation[3] = (float)_lastCommandedDuty;
     }
 
     private static MotorPendulumParameters Validated(MotorPendulumParameters parameters)
@@ -239,7 +244,9 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
 
     private static EnvironmentSpec CreateSpec(MotorPendulumParameters p) => new(
         Name,
-        new BoxSpec(["cos_theta", "sin_theta", "theta_dot"], [-1f, -1f, (float)-p.MaxSpeed], [1f, 1f, (float)p.MaxSpeed]),
+        p.ObserveLastDuty
+            ? new BoxSpec(["cos_theta", "sin_theta", "theta_dot", "last_duty"], [-1f, -1f, (float)-p.MaxSpeed, -1f], [1f, 1f, (float)p.MaxSpeed, 1f])
+            : new BoxSpec(["cos_theta", "sin_theta", "theta_dot"], [-1f, -1f, (float)-p.MaxSpeed], [1f, 1f, (float)p.MaxSpeed]),
         new BoxSpec(["duty"], [-1f], [1f]),
         SafeAction: [0f],
         ControlPeriodSeconds: p.ControlPeriod,

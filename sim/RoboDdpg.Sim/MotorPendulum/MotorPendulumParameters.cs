@@ -65,6 +65,14 @@ public sealed record MotorPendulumParameters
     /// <summary>Actuation latency k in control ticks: the duty applied at step t is the one commanded at t − k.</summary>
     public int LatencyTicks { get; init; }
 
+    /// <summary>
+    /// Appends the duty commanded at the previous step (0 after a reset) to the observation as <c>last_duty</c>.
+    /// With actuation latency the state is not Markov in (cos θ, sin θ, θ̇) alone: the command still in flight
+    /// decides the next torque, and a policy that cannot see it overcorrects. A robot description observes the
+    /// same value with <c>{ "action": "duty" }</c>.
+    /// </summary>
+    public bool ObserveLastDuty { get; init; }
+
     /// <summary>Control period in s (one <c>Step</c>).</summary>
     public double ControlPeriod { get; init; } = 0.01;
 

@@ -9,14 +9,13 @@ using RoboDdpg.Core.IO;
 using RoboDdpg.Core.Safety;
 using RoboDdpg.Core.Timing;
 using RoboDdpg.Fleet;
-using RoboDdpg.Learning.Training;
-using RoboDdpg.Sim;
 
 namespace RoboDdpg.Cli.Commands;
 
 /// <summary>
-/// <c>roboddpg actor</c>: a robot (today a twin) acting for a remote learner. The control loop runs the newest verified
-/// policy snapshot from the broker and streams its transitions back; see src/RoboDdpg.Fleet/README.md.
+/// <c>roboddpg actor</c> (and <c>roboddpg-robot actor</c> on the board): a described robot (<c>--robot</c>, real or
+/// <c>--emulate</c>d devices) or a twin acting for a remote learner. The control loop runs the newest verified policy
+/// snapshot from the broker and streams its transitions back; see src/RoboDdpg.Fleet/README.md.
 /// </summary>
 internal static class ActorCommand
 {
@@ -40,25 +39,39 @@ internal static class ActorCommand
         var maxDelta = OptionFactory.InRange("--max-delta", "safety: largest action change per tick in action units (0: no rate limit)", 0, 0, 1e9);
         var watchdog = OptionFactory.AtLeast("--watchdog-ticks", "safety: ticks without a fresh observation before the safe action", new SafetyOptions().WatchdogTicks, 1);
         var estopFile = OptionFactory.Create<string?>("--estop-file", "e-stop input: while this file exists the loop writes the safe action", null);
+        var robot = OptionFactory.Create<string?>("--robot", "robot description file (JSON): act on the described robot instead of a twin", null);
+        var learnerEnv = OptionFactory.Create<string?>("--learner-env", "with --robot: the twin the learner trains on, which its snapshots name (default: the description's emulation twin)", null);
+        var emulate = OptionFactory.Create("--emulate", "with --robot: emulated devices driven by the description's twin instead of /dev/i2c-*, GPIO and /dev/tty*", false);
         var pacing = new LoopOptionSet();
         var command = new Command("actor", "act for a remote learner: run the control loop on the broker's newest policy and stream transitions")
         {
-            env, robotId, hz, seconds, maxTransitions, seed, sigma, warmup, spool, spoolMb, policyTimeout, drain, batch, output, maxDelta, watchdog, estopFile,
+            env, robot, emulate, learnerEnv, robotId, hz, seconds, maxTransitions, seed, sigma, warmup, spool, spoolMb, policyTimeout, drain, batch, output, maxDelta, watchdog, estopFile,
         };
         fleet.AddTo(command);
         pacing.AddTo(command);
         command.SetAction(parse =>
         {
             var keyPath = parse.GetValue(fleet.FleetKey) ?? throw new CliError("actor needs --fleet-key FILE: the key the learner signs policies with (the learner writes fleet.key into its output folder)");
+            var robotPath = parse.GetValue(robot);
+            if (robotPath is null && parse.GetValue(emulate)) throw new CliError("--emulate needs --robot FILE");
+            if (robotPath is not null && parse.GetResult(env) is { Implicit: false }) throw new CliError("give either --env or --robot, not both");
             var key = FleetKey.Load(keyPath);
             var broker = fleet.BrokerOptions(parse);
             var topics = fleet.Topics(parse);
             var id = parse.GetValue(robotId) ?? DefaultRobotId();
             FleetTopics.ValidateName(id, "--robot-id");
             var spoolDir = parse.GetValue(spool) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "roboddpg", "spool", topics.Fleet, id);
-            var outDir = TrainingRun.PrepareOutput(parse.GetValue(output) ?? Path.Combine("runs", $"actor-{id}-{DateTime.Now:yyyyMMdd-HHmmss}"), allowExistingRun: true);
+            var outDir = OutputDirectory.Prepare(parse.GetValue(output) ?? Path.Combine("runs", $"actor-{id}-{DateTime.Now:yyyyMMdd-HHmmss}"),
+                [SummaryFileName, .. TimingPlot.FileNames]);
 
-            using var environment = CreateEnvironment(parse.GetValue(env)!).Start();
+            // The plant is opened (devices configured, activated, safe action written) before the broker is contacted.
+            using var plant = robotPath is null ? Plant.Twin(parse.GetValue(env)!) : Plant.Described(robotPath, parse.GetValue(emulate));
+            var environment = plant.Environment;
+            var trainedOn = parse.GetValue(learnerEnv);
+            if (robotPath is null && trainedOn is not null) throw new CliError("--learner-env is for --robot (a twin's snapshots name the twin itself)");
+            if (plant.Robot is { } described)
+                trainedOn ??= described.Description.Emulation?.Twin
+                              ?? throw new CliError($"{robotPath}: no emulation twin in the description; give --learner-env NAME, the twin the learner trains on");
             var rate = parse.GetValue(hz) is > 0 and var r ? r : 1.0 / environment.Spec.ControlPeriodSeconds;
             var options = new FleetActorOptions
             {
@@ -70,6 +83,8 @@ internal static class ActorCommand
                 SpoolDirectory = spoolDir,
                 SpoolMaxBytes = parse.GetValue(spoolMb) * (1L << 20),
                 PolicyTimeout = TimeSpan.FromSeconds(parse.GetValue(policyTimeout)),
+                SettleTicks = plant.Robot?.Description.SettleTicks ?? 0,
+                PolicyEnvironment = trainedOn,
                 Publisher = new TransitionPublisherOptions { MaxBatch = Math.Min(parse.GetValue(batch), TransitionBatch.MaxCount) },
                 Safety = new SafetyOptions
                 {
@@ -78,7 +93,7 @@ internal static class ActorCommand
                 },
             };
             using var stop = new StopSignal();
-            Console.WriteLine($"roboddpg actor: robot '{id}' on {environment.Spec.Name} at {rate.ToString("0.##", CultureInfo.InvariantCulture)} Hz, fleet '{topics.Fleet}' via {broker.Uri}, output {outDir} (Ctrl+C stops)");
+            Console.WriteLine($"roboddpg actor: robot '{id}' on {plant.Name} at {rate.ToString("0.##", CultureInfo.InvariantCulture)} Hz, fleet '{topics.Fleet}' via {broker.Uri}, output {outDir} (Ctrl+C stops)");
             FleetActor actor;
             try
             {
@@ -92,18 +107,14 @@ internal static class ActorCommand
             {
                 var warmupTicks = (actor.Policies.Current!.Updates == 0 ? options.WarmupTransitions : 0) + 100;
                 var loopOptions = pacing.Build(parse, rate, warmupTicks);
-                return Run(actor, environment, loopOptions, outDir, parse.GetValue(seconds), parse.GetValue(maxTransitions),
+                return Run(actor, plant, loopOptions, outDir, parse.GetValue(seconds), parse.GetValue(maxTransitions),
                     TimeSpan.FromSeconds(parse.GetValue(drain)), parse.GetValue(estopFile), stop);
             }
         });
         return command;
     }
 
-    /// <summary>
-    /// Where the actor's plant comes from. Today a simulator twin by name; a hardware robot description
-    /// (<c>--robot FILE</c>) plugs in here and nothing else changes.
-    /// </summary>
-    private static IEnvironment CreateEnvironment(string name) => Twins.Create(name, new TwinSettings());
+    public const string SummaryFileName = "actor.json";
 
     private static string DefaultRobotId()
     {
@@ -114,7 +125,7 @@ internal static class ActorCommand
 
     private static void Log(string message) => Console.Error.WriteLine($"actor: {message}");
 
-    private static int Run(FleetActor actor, IEnvironment environment, RealtimeLoopOptions loopOptions, string outDir, double seconds,
+    private static int Run(FleetActor actor, Plant plant, RealtimeLoopOptions loopOptions, string outDir, double seconds,
         long maxTransitions, TimeSpan drain, string? estopFile, StopSignal stop)
     {
         var clock = Stopwatch.StartNew();
@@ -123,10 +134,11 @@ internal static class ActorCommand
         try
         {
             loop.Start();
+            plant.Emulation?.Faults.Start(); // scheduled faults count from the loop's start
             actor.StartSending();
             var deadline = seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
             var nextLine = TimeSpan.FromSeconds(5);
-            while (!stop.Requested && clock.Elapsed < deadline && loop.Fault is null
+            while (!stop.Requested && clock.Elapsed < deadline && loop.Fault is null && actor.Control.Status.Fault is null
                    && (maxTransitions == 0 || actor.Ring.TotalAdded < maxTransitions))
             {
                 if (estopFile is not null)
@@ -149,7 +161,7 @@ internal static class ActorCommand
         finally
         {
             try { loop.Stop(); } catch (RealtimeLoopFaultException e) { loopFault = e; }
-            environment.Deactivate();
+            plant.Environment.Deactivate();
             actor.StopSending(drain);
         }
 
@@ -158,15 +170,21 @@ internal static class ActorCommand
         var compute = new LatencyHistogram();
         loop.CopyJitterHistogram(jitter);
         loop.CopyComputeHistogram(compute);
-        TimingPlot.Save(outDir, jitter, compute, loopOptions.RateHz);
+        var timingFiles = TimingPlot.Save(outDir, jitter, compute, loopOptions.RateHz);
         var summary = StatusFields(actor, stats, "stopped");
         summary["wall_seconds"] = clock.Elapsed.TotalSeconds;
         summary["loop_fault"] = loopFault?.InnerException?.Message ?? loopFault?.Message;
         summary["sender_fault"] = actor.Publisher.Fault?.Message;
+        summary["device_fault"] = actor.Control.Status.Fault;
         actor.PublishStatus(summary);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "actor.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(outDir, SummaryFileName), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         Console.WriteLine(StatusLine(actor, stats));
-        Console.WriteLine($"wrote {outDir}: actor.json, {TimingPlot.CsvFileName}, {TimingPlot.PngFileName}");
+        Console.WriteLine($"wrote {outDir}: {SummaryFileName}, {string.Join(", ", timingFiles)}");
+        if (actor.Control.Status.Fault is { } deviceFault)
+        {
+            Console.Error.WriteLine($"roboddpg: stopped by a device fault: {deviceFault} (safe action written, transitions recorded so far sent or spooled)");
+            return ExitCodes.DeviceFault;
+        }
         if (loopFault is not null)
         {
             Console.Error.WriteLine($"roboddpg: control loop stopped by a fault: {loopFault.InnerException?.Message ?? loopFault.Message} (safe action written)");

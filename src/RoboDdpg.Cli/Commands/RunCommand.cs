@@ -38,6 +38,7 @@ internal static class RunCommand
         var hz = OptionFactory.InRange("--hz", "control rate in ticks per second (default: the environment's own rate)", 0, 0, RealtimeLoopOptions.MaxRateHz);
         var policy = OptionFactory.Create<string?>("--policy", "policy file to run (with --learn: the starting actor)", null);
         var seconds = OptionFactory.InRange("--seconds", "run time (default: until Ctrl+C)", 0, 0, 1e9);
+        var maxTransitions = OptionFactory.AtLeast("--max-transitions", "stop after this many transitions (e.g. a fine-tuning budget; 0: no limit)", 0L, 0L);
         var output = OptionFactory.Create<string?>("--out", "output folder (default: runs/run-<env>-<time>)", null);
         var seed = OptionFactory.Create("--seed", "seed of resets, exploration, warm-up actions and sampling", 1UL);
 #if !ROBOT
@@ -69,7 +70,7 @@ internal static class RunCommand
             ? new Command("hil", "run the control loop on a described robot: its real devices, or emulated ones (--emulate) running the real drivers")
             : new Command("run", "run the real-time control loop on a twin or a described robot, optionally learning online");
         Option[] twin = hil ? [] : [env];
-        Option[] common = [robot, emulate, hz, policy, seconds, output, seed, maxDelta, watchdog, estopFile, plain, recordTrace];
+        Option[] common = [robot, emulate, hz, policy, seconds, maxTransitions, output, seed, maxDelta, watchdog, estopFile, plain, recordTrace];
         foreach (var option in (Option[])[.. twin, .. common, .. learning]) command.Options.Add(option);
         pacing.AddTo(command);
         command.SetAction(parse =>
@@ -140,6 +141,7 @@ internal static class RunCommand
             using var session = new Session(envName, plant, loaded, learning, ddpg, runSeed, parse.GetValue(publishEvery), safetyOptions, loopOptions,
                 parse.GetValue(estopFile), pretrainedPath, parse.GetValue(pretrainedReplay), recorder?.Environment);
 #endif
+            session.MaxTransitions = parse.GetValue(maxTransitions);
             var exitCode = session.Run(outDir, parse.GetValue(seconds), parse.GetValue(plain) || !AnsiConsole.Profile.Capabilities.Interactive);
             if (recorder is not null)
             {
@@ -235,6 +237,9 @@ internal static class RunCommand
 
         /// <param name="stopToken">Requests the stop instead of Ctrl+C/SIGTERM (a host that owns the signals); null: this method handles them.</param>
         /// <param name="supervise">Called with the running loop about every 100 ms (plain) or 250 ms from the watching thread, e.g. to feed a watchdog.</param>
+        /// <summary>Stop once the loop has completed this many transitions (0: no limit); checked every 10 ms.</summary>
+        public long MaxTransitions { get; set; }
+
         public int Run(string outDir, double seconds, bool plain, CancellationToken? stopToken = null, Action<RealtimeLoop>? supervise = null)
         {
             var console = AnsiConsole.Console;
@@ -305,7 +310,8 @@ internal static class RunCommand
 
         private void Watch(IAnsiConsole console, RealtimeLoop loop, Stopwatch clock, TimeSpan deadline, CancellationToken cancellation, bool plain, Action<RealtimeLoop>? supervise)
         {
-            bool Done() => cancellation.IsCancellationRequested || clock.Elapsed >= deadline || loop.Fault is not null || _control.Status.Fault is not null;
+            bool Done() => cancellation.IsCancellationRequested || clock.Elapsed >= deadline || loop.Fault is not null || _control.Status.Fault is not null
+                           || (MaxTransitions > 0 && _control.Status.Transitions >= MaxTransitions);
             void Supervise()
             {
                 supervise?.Invoke(loop);
@@ -321,6 +327,8 @@ internal static class RunCommand
 #endif
             }
 
+            // A transition budget is checked often enough to stop within a few ticks of it.
+            var poll = MaxTransitions > 0 ? 5 : 100;
             if (plain)
             {
                 var nextLine = TimeSpan.FromSeconds(5);
@@ -332,7 +340,7 @@ internal static class RunCommand
                         Console.WriteLine(StatusLine(loop.Stats));
                         nextLine += TimeSpan.FromSeconds(5);
                     }
-                    cancellation.WaitHandle.WaitOne(100);
+                    cancellation.WaitHandle.WaitOne(poll);
                 }
                 return;
             }
@@ -340,12 +348,17 @@ internal static class RunCommand
             var table = new Table().Border(TableBorder.Rounded).AddColumn("loop").AddColumn(new TableColumn("value").RightAligned());
             console.Live(table).Start(ctx =>
             {
+                var nextRefresh = TimeSpan.Zero;
                 while (!Done())
                 {
                     Supervise();
-                    Fill(table, loop.Stats, clock.Elapsed);
-                    ctx.Refresh();
-                    cancellation.WaitHandle.WaitOne(250);
+                    if (clock.Elapsed >= nextRefresh)
+                    {
+                        Fill(table, loop.Stats, clock.Elapsed);
+                        ctx.Refresh();
+                        nextRefresh = clock.Elapsed + TimeSpan.FromMilliseconds(250);
+                    }
+                    cancellation.WaitHandle.WaitOne(poll);
                 }
                 Fill(table, loop.Stats, clock.Elapsed);
                 ctx.Refresh();

@@ -150,8 +150,13 @@ public sealed class RobotDescriptionExamplesTests
             var robot = RobotDescriptionLoader.Load(path);
             foreach (var o in robot.Observation)
             {
-                var device = robot.Devices.Single(d => d.Name == o.Signal.Device);
-                Assert.Contains(o.Signal.Channel, DeviceCatalog.Types[device.Type].Inputs(device.Settings));
+                if (o.Signal is not { } signal)
+                {
+                    Assert.Contains(o.Action, robot.Action.Select(a => a.Name));
+                    continue;
+                }
+                var device = robot.Devices.Single(d => d.Name == signal.Device);
+                Assert.Contains(signal.Channel, DeviceCatalog.Types[device.Type].Inputs(device.Settings));
             }
             foreach (var a in robot.Action)
             {

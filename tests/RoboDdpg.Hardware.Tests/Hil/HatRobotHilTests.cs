@@ -69,6 +69,33 @@ public sealed class HatRobotHilTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void An_observed_action_is_the_duty_written_on_the_previous_tick_as_the_twin_observes_it()
+    {
+        // The HAT robot observing its own last command, as motor-pendulum with observe_last_duty does.
+        var json = File.ReadAllText(HatPath).Replace("\"observation\": [", "\"observation\": [\n    { \"name\": \"last_duty\", \"action\": \"duty\", \"low\": -1, \"high\": 1 },");
+        Assert.Contains("last_duty", json);
+        using var robot = new HilHarness(HatPath, json, clock: new FakeClock());
+        Assert.Equal(["last_duty", "cos_theta", "sin_theta", "theta_dot"], robot.Robot.Spec.Observation.Names);
+        robot.Run(50, new DenseLayer(4, 1, [0.5f, 0.3f, -0.8f, 0.05f], [0.1f]));
+
+        Assert.Equal(0f, robot.Log[0].Observation[0]); // the safe action written at activation
+        for (var k = 1; k < robot.Log.Count; k++)
+            Assert.Equal(robot.Log[k - 1].Written[0], robot.Log[k].Observation[0]);
+        Assert.Contains(robot.Log, t => Math.Abs(t.Written[0]) > 0.05f); // the policy did move the motor
+        Assert.Equal(robot.RecordableTransitions(), robot.Replay!.Count); // an action entry is never stale
+
+        // The twin's last_duty is the same quantity: the previous step's commanded (clipped) duty, 0 after a reset.
+        using var twin = new MotorPendulumEnvironment(new MotorPendulumParameters { ObserveLastDuty = true }, seed: 1).Start();
+        var observation = new float[4];
+        twin.Reset(1, observation);
+        Assert.Equal(0f, observation[3]);
+        twin.Step([0.25f], observation);
+        Assert.Equal(0.25f, observation[3]);
+        twin.Step([3f], observation);
+        Assert.Equal(1f, observation[3]);
+    }
+
     public static TheoryData<string> Faults => ["motor NACK", "encoder illegal edges", "imu NACK", "imu stuck", "imu garbage"];
 
     [Theory]

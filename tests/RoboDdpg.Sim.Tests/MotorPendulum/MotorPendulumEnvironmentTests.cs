@@ -30,6 +30,32 @@ public sealed class MotorPendulumEnvironmentTests
     }
 
     [Fact]
+    public void With_observe_last_duty_the_commanded_duty_in_flight_is_the_fourth_observation()
+    {
+        // Two ticks of latency: the observation shows the command of the last step, not the one being applied.
+        var parameters = MotorPendulumParameters.Parse("""{ "observe_last_duty": true, "latency_ticks": 2 }""", "test.json");
+        using var env = Started(parameters);
+        Assert.Equal(["cos_theta", "sin_theta", "theta_dot", "last_duty"], env.Spec.Observation.Names);
+        Assert.Equal([-1f, -1f, -40f, -1f], env.Spec.Observation.Low);
+        Assert.Equal([1f, 1f, 40f, 1f], env.Spec.Observation.High);
+        var observation = new float[4];
+        env.Reset(7, observation);
+        Assert.Equal(0f, observation[3]);
+        float[] commands = [0.5f, -0.25f, 2f, -3f, 0.125f];
+        double[] applied = [0, 0, 0.5, -0.25, 1];
+        for (var k = 0; k < commands.Length; k++)
+        {
+            env.Step([commands[k]], observation);
+            Assert.Equal(Math.Clamp(commands[k], -1f, 1f), observation[3]); // clipped as the plant clips it
+            Assert.Equal(applied[k], env.AppliedDuty);
+        }
+        // A reset clears the command in flight with the latency queue.
+        env.Reset(8, observation);
+        Assert.Equal(0f, observation[3]);
+        Assert.Contains("\"observe_last_duty\": true", parameters.ToJson());
+    }
+
+    [Fact]
     public void Registry_creates_the_default_twin()
     {
         using var env = EnvironmentRegistry.Create("motor-pendulum");
