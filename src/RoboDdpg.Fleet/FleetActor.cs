@@ -65,8 +65,9 @@ public sealed class FleetActor : IDisposable
     private readonly string _robotId;
 
     private FleetActor(MqttLink link, FleetTopics topics, string robotId, PolicyReceiver policies, PolicySnapshotExchange snapshots,
-        ControlLoop control, TransitionRing ring, TransitionPublisher publisher, DiskSpool spool)
+        ControlLoop control, TransitionRing ring, TransitionPublisher publisher, DiskSpool spool, MessageCounters messages)
     {
+        _messages = messages;
         _link = link;
         _topics = topics;
         _robotId = robotId;
@@ -104,6 +105,7 @@ public sealed class FleetActor : IDisposable
         var policies = new PolicyReceiver(key, options.PolicyEnvironment is { } trainedOn ? spec with { Name = trainedOn } : spec, log);
         var ackTopic = topics.Ack(robotId);
         TransitionPublisher? publisherRef = null;
+        var counters = new MessageCounters();
         var will = new LastWill(topics.RobotStatus(robotId), Encoding.UTF8.GetBytes("{\"state\":\"offline\"}"), Retain: true);
         var link = new MqttLink(broker, $"roboddpg-{options.Fleet}-{robotId}", persistentSession: false, will,
             e =>
@@ -112,6 +114,8 @@ public sealed class FleetActor : IDisposable
                 if (topic == topics.Policy) policies.Handle(e.ApplicationMessage.Payload);
                 else if (topic == ackTopic && TransitionBatch.TryParseAck(MqttLink.Contiguous(e.ApplicationMessage.Payload), out var epoch, out var end))
                     Volatile.Read(ref publisherRef)?.OnAcknowledged(epoch, end);
+                var received = Interlocked.Increment(ref counters.Received);
+                if (topic == topics.Policy) Volatile.Write(ref counters.LastSnapshot, received);
                 return Task.CompletedTask;
             },
             async (client, token) =>
@@ -142,7 +146,7 @@ public sealed class FleetActor : IDisposable
             var epoch = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
             var publisher = new TransitionPublisher(ring, link, topics, robotId, epoch, spool, options.Publisher);
             Volatile.Write(ref publisherRef, publisher);
-            return new FleetActor(link, topics, robotId, policies, snapshots, control, ring, publisher, spool);
+            return new FleetActor(link, topics, robotId, policies, snapshots, control, ring, publisher, spool, counters);
         }
         catch
         {
@@ -152,6 +156,50 @@ public sealed class FleetActor : IDisposable
     }
 
     public void StartSending() => Publisher.Start();
+
+    /// <summary>Messages the MQTT client delivered, and the number of the last policy snapshot among them.</summary>
+    private sealed class MessageCounters
+    {
+        public long Received;
+        public long LastSnapshot;
+    }
+
+    private readonly MessageCounters _messages;
+    private long _collectedForSnapshot;
+    private long _allocatedAtCollection;
+    private int _collectionsSeen = -1;
+
+    /// <summary>Allocation (all threads) after which <see cref="CollectAfterSnapshot"/> collects: a few snapshots' worth,
+    /// far below the gen0 budget, so the allocator itself never gets to trigger a collection mid-payload.</summary>
+    public const long CollectEveryBytes = 2L << 20;
+
+    /// <summary>
+    /// Runs a gen0 collection once a policy snapshot is garbage; call it from a supervising thread every few tens of ms
+    /// (never from the loop thread). The MQTT client allocates each received snapshot (hundreds of KB), so snapshots
+    /// are what fill gen0, and a collection the allocator triggers meets a payload still alive and copies it (about
+    /// 1 ms here, more on a small board). The client's receive loop keeps the last packet referenced until the next
+    /// one arrives, so the collection waits for one more message (an acknowledgement, typically within tens of ms):
+    /// then the snapshot is dead and the collection only sweeps. It collects once <see cref="CollectEveryBytes"/> have
+    /// been allocated since the last collection. Returns whether it collected.
+    /// </summary>
+    public bool CollectAfterSnapshot()
+    {
+        var snapshot = Volatile.Read(ref _messages.LastSnapshot);
+        if (snapshot == _collectedForSnapshot || Volatile.Read(ref _messages.Received) <= snapshot) return false;
+        _collectedForSnapshot = snapshot;
+        // Allocation since the last collection, whoever ran it.
+        var collections = GC.CollectionCount(0);
+        if (collections != _collectionsSeen)
+        {
+            _collectionsSeen = collections;
+            _allocatedAtCollection = GC.GetTotalAllocatedBytes();
+        }
+        if (GC.GetTotalAllocatedBytes() - _allocatedAtCollection < CollectEveryBytes) return false;
+        GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+        _collectionsSeen = GC.CollectionCount(0);
+        _allocatedAtCollection = GC.GetTotalAllocatedBytes();
+        return true;
+    }
 
     /// <summary>Publishes the robot's status (retained JSON) on its status topic; false when not delivered.</summary>
     public bool PublishStatus(IReadOnlyDictionary<string, object?> fields)

@@ -12,6 +12,9 @@ namespace RoboDdpg.Fleet.Tests;
 /// </summary>
 internal sealed class FleetHarness : IDisposable
 {
+    /// <summary>How long the outage tests keep the broker down (the fleet issue's acceptance figure).</summary>
+    public static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);
+
     private readonly TempDirectory _dir = new();
     private readonly IEnvironment _environment = new PendulumEnvironment().Start();
     private RealtimeLoop? _loop;

@@ -40,9 +40,10 @@ public sealed class EmbeddedBrokerTests
         {
             var actor = fleet.StartActor();
             FleetHarness.WaitUntil(() => fleet.Ingestor.Accepted >= 300, TimeSpan.FromSeconds(20), "300 transitions");
-            broker.Dispose(); // the broker goes away mid-run; the robot keeps acting
+            broker.Dispose(); // the broker goes away mid-run for 10 s; the robot keeps acting
             var ticksAtOutage = actor.Control.Status.Ticks;
-            FleetHarness.WaitUntil(() => actor.Publisher.Status.Spooled >= 1500, TimeSpan.FromSeconds(30), "1.5 s of transitions spooled to disk");
+            var outage = System.Diagnostics.Stopwatch.StartNew();
+            FleetHarness.WaitUntil(() => outage.Elapsed >= FleetHarness.Outage && actor.Publisher.Status.Spooled >= 1500, TimeSpan.FromSeconds(40), "10 s of transitions spooled to disk");
             Assert.True(actor.Control.Status.Ticks >= ticksAtOutage + 1000); // the robot kept acting
             broker = Brokers.Embedded(port); // back; its retained policy and sessions are gone, robot and learner reconnect
             Assert.True(fleet.Learner.Link.WaitConnected(TimeSpan.FromSeconds(15)));
@@ -199,8 +200,9 @@ public sealed class MosquittoTests
         using var fleet = new FleetHarness(Brokers.Local(mosquitto.Port));
         var actor = fleet.StartActor();
         FleetHarness.WaitUntil(() => fleet.Ingestor.Accepted >= 300, TimeSpan.FromSeconds(20), "300 transitions");
-        mosquitto.Kill();
-        FleetHarness.WaitUntil(() => actor.Publisher.Status.Spooled >= 2000, TimeSpan.FromSeconds(30), "2 s of transitions spooled to disk");
+        mosquitto.Kill(); // down for 10 s mid-run
+        var outage = System.Diagnostics.Stopwatch.StartNew();
+        FleetHarness.WaitUntil(() => outage.Elapsed >= FleetHarness.Outage && actor.Publisher.Status.Spooled >= 2000, TimeSpan.FromSeconds(40), "10 s of transitions spooled to disk");
         mosquitto.Start();
         Assert.True(fleet.Learner.Link.WaitConnected(TimeSpan.FromSeconds(15)));
         Assert.True(fleet.Learner.PublishPolicy(TestPolicies.Random(fleet.Spec, 3, 16, 16), TestPolicies.Info(3, learner: 42)));

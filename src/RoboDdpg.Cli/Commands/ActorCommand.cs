@@ -154,8 +154,9 @@ internal static class ActorCommand
                     actor.PublishStatus(StatusFields(actor, loop.Stats, "acting"));
                     nextLine += TimeSpan.FromSeconds(5);
                 }
+                actor.CollectAfterSnapshot();
                 // With --max-transitions the loop is stopped within a tick or two of the count.
-                stop.Token.WaitHandle.WaitOne(maxTransitions > 0 ? 1 : 50);
+                stop.Token.WaitHandle.WaitOne(maxTransitions > 0 ? 1 : 20);
             }
         }
         finally

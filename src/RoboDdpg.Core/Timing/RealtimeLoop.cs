@@ -131,6 +131,11 @@ public sealed class RealtimeLoop : IDisposable
     /// </summary>
     public void Start()
     {
+        // Everything allocated while the process set up (configuration, networks, buffers, the messaging client) is
+        // still in gen0: the first collection during the loop would have to mark and promote all of it, a pause of
+        // several ms. Collect and compact once now, while nothing is being controlled, so the loop only ever meets
+        // gen0 collections of short-lived garbage.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         BeginRun();
         _started = new ManualResetEventSlim(false);
         var thread = new Thread(() => RunSession(long.MaxValue, dedicatedThread: true))
