@@ -307,30 +307,22 @@ public sealed class HardwareEnvironment : EnvironmentBase, IRealtimePlant, ITrac
     private void Resolve()
     {
         var actionNames = _description.Action.Select(a => a.Name).ToList();
-        _observation = [.. _description.Observation.Select(e =>
+        // An input is a device channel, or (port null) the previous value of the action entry at that index.
+        (DevicePort? Port, int Channel) SignalOrAction(SignalRef? signal, string? action, string what, SourceLocation location)
         {
-            if (e.Signal is { } signal)
+            if (signal is { } s)
             {
-                var (p, c) = Input(signal, e.Location);
-                return ((DevicePort?)p, c, e);
+                var (p, c) = Input(s, location);
+                return (p, c);
             }
-            var index = actionNames.IndexOf(e.Action!);
-            if (index < 0) throw new DeviceException(e.Action!, $"observation '{e.Name}' names an unknown action ({e.Location})");
-            return ((DevicePort?)null, index, e);
-        })];
+            var index = actionNames.IndexOf(action!);
+            if (index < 0) throw new DeviceException(action!, $"{what} names an unknown action ({location})");
+            return (null, index);
+        }
+        _observation = [.. _description.Observation.Select(e => SignalOrAction(e.Signal, e.Action, $"observation '{e.Name}'", e.Location) is var (p, c) ? (p, c, e) : default)];
         _action = [.. _description.Action.Select(e => Output(e.Command, e.Location) is var (p, c) ? (p, c, e) : default)];
         _termination = [.. _description.Termination.Select(t => Input(t.Signal, t.Location) is var (p, c) ? (p, c, t) : default)];
-        _reward = [.. _description.Reward.Select(t =>
-        {
-            if (t.Signal is { } signal)
-            {
-                var (p, c) = Input(signal, t.Location);
-                return ((DevicePort?)p, c, t);
-            }
-            var index = actionNames.IndexOf(t.Action!);
-            if (index < 0) throw new DeviceException(t.Action!, $"reward term names an unknown action ({t.Location})");
-            return ((DevicePort?)null, index, t);
-        })];
+        _reward = [.. _description.Reward.Select(t => SignalOrAction(t.Signal, t.Action, "reward term", t.Location) is var (p, c) ? (p, c, t) : default)];
         _rewardValues = new double[_reward.Length];
 
         var observationNames = _description.Observation.Select(o => o.Name).ToList();

@@ -235,11 +235,11 @@ internal static class RunCommand
 #endif
         }
 
-        /// <param name="stopToken">Requests the stop instead of Ctrl+C/SIGTERM (a host that owns the signals); null: this method handles them.</param>
-        /// <param name="supervise">Called with the running loop about every 100 ms (plain) or 250 ms from the watching thread, e.g. to feed a watchdog.</param>
-        /// <summary>Stop once the loop has completed this many transitions (0: no limit); checked every 10 ms.</summary>
+        /// <summary>Stop once the loop has completed this many transitions (0: no limit); checked every 5 ms.</summary>
         public long MaxTransitions { get; set; }
 
+        /// <param name="stopToken">Requests the stop instead of Ctrl+C/SIGTERM (a host that owns the signals); null: this method handles them.</param>
+        /// <param name="supervise">Called with the running loop about every 100 ms (plain) or 250 ms from the watching thread, e.g. to feed a watchdog.</param>
         public int Run(string outDir, double seconds, bool plain, CancellationToken? stopToken = null, Action<RealtimeLoop>? supervise = null)
         {
             var console = AnsiConsole.Console;

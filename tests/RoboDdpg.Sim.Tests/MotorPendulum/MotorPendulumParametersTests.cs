@@ -27,6 +27,9 @@ public sealed class MotorPendulumParametersTests
     public void The_shipped_default_file_holds_the_defaults()
     {
         Assert.Equal(new MotorPendulumParameters(), MotorPendulumParameters.Load(RepositoryFile.Locate("sim/RoboDdpg.Sim/MotorPendulum/motor-pendulum.json")));
+        // The robustness experiment's plant: the defaults, observing the duty in flight.
+        Assert.Equal(new MotorPendulumParameters { ObserveLastDuty = true },
+            MotorPendulumParameters.Load(RepositoryFile.Locate("sim/RoboDdpg.Sim/MotorPendulum/motor-pendulum-last-duty.json")));
     }
 
     [Fact]

@@ -35,6 +35,12 @@ public sealed class RandomizationConfigTests
         var config = RandomizationConfig.Load(path, MotorPendulumParameters.Load(RepositoryFile.Locate("sim/RoboDdpg.Sim/MotorPendulum/motor-pendulum.json")));
         Assert.Contains("torque_constant", config.Names);
         Assert.Contains("latency_ticks", config.Names);
+        // The robustness experiment's ranges cover the evaluation grid: ±20% mass, length, Kt and +1 tick of latency.
+        var robust = RandomizationConfig.Load(RepositoryFile.Locate("sim/RoboDdpg.Sim/Randomization/motor-pendulum-robust.json"),
+            MotorPendulumParameters.Load(RepositoryFile.Locate("sim/RoboDdpg.Sim/MotorPendulum/motor-pendulum-last-duty.json")));
+        Assert.Equal(new ParameterRandomization("latency_ticks", RandomizationKind.Range, 0, 1), robust.Parameters.Single(p => p.Name == "latency_ticks"));
+        foreach (var name in new[] { "arm_mass", "arm_length", "torque_constant" })
+            Assert.Equal(new ParameterRandomization(name, RandomizationKind.Scale, 0.75, 1.25), robust.Parameters.Single(p => p.Name == name));
     }
 
     [Fact]
