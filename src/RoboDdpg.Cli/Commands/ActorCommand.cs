@@ -226,6 +226,7 @@ internal static class ActorCommand
             ["loop_alloc_bytes_per_tick"] = stats.AllocatedBytesPerTick,
             ["gc_count"] = stats.GcCount,
             ["gc_pause_max_ms"] = stats.GcPauseMaxMilliseconds,
+            ["gc_pause_total_ms"] = stats.GcPauseTotalMilliseconds,
             ["episodes"] = status.Episodes,
             ["last_episode_return"] = status.LastEpisodeReturn,
             ["transitions"] = actor.Ring.TotalAdded,

@@ -97,6 +97,8 @@ internal static class FleetBenchCommand
             result["loop_alloc_bytes_per_tick"] = r.GetProperty("loop_alloc_bytes_per_tick").GetDouble();
             result["loop_gc_count"] = r.GetProperty("gc_count").GetInt64();
             result["loop_gc_pause_max_ms"] = Math.Round(r.GetProperty("gc_pause_max_ms").GetDouble(), 3);
+            var collections = r.GetProperty("gc_count").GetInt64();
+            result["loop_gc_pause_mean_ms"] = collections == 0 ? 0 : Math.Round(r.GetProperty("gc_pause_total_ms").GetDouble() / collections, 3);
             result["loop_transitions"] = r.GetProperty("transitions").GetInt64();
             result["loop_transitions_ingested"] = actor.Ingested;
             result["loop_transitions_spooled"] = r.GetProperty("spooled").GetInt64();
