@@ -154,7 +154,7 @@ internal static class ActorCommand
                     actor.PublishStatus(StatusFields(actor, loop.Stats, "acting"));
                     nextLine += TimeSpan.FromSeconds(5);
                 }
-                actor.CollectAfterSnapshot();
+                if (actor.CollectionDue()) loop.RequestCollection();
                 // With --max-transitions the loop is stopped within a tick or two of the count.
                 stop.Token.WaitHandle.WaitOne(maxTransitions > 0 ? 1 : 20);
             }
@@ -227,6 +227,7 @@ internal static class ActorCommand
             ["gc_count"] = stats.GcCount,
             ["gc_pause_max_ms"] = stats.GcPauseMaxMilliseconds,
             ["gc_pause_total_ms"] = stats.GcPauseTotalMilliseconds,
+            ["gc_in_loop_slack"] = stats.SlackCollections,
             ["episodes"] = status.Episodes,
             ["last_episode_return"] = status.LastEpisodeReturn,
             ["transitions"] = actor.Ring.TotalAdded,

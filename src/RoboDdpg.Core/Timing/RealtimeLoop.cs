@@ -42,11 +42,14 @@ public sealed class RealtimeLoop : IDisposable
     private readonly IMonotonicClock _clock;
     private readonly IDeadlineWaiter _waiter;
     private readonly long _period;
+    private readonly long _collectionSlack;
     private readonly LatencyHistogram _jitter = new();
     private readonly LatencyHistogram _compute = new();
 
     private int _state;
     private volatile bool _stopRequested;
+    private volatile bool _collectionRequested;
+    private long _slackCollections;
     private Thread? _thread;
     private ManualResetEventSlim? _started;
     private Phase _faultPhase;
@@ -87,6 +90,7 @@ public sealed class RealtimeLoop : IDisposable
         _clock = clock ?? MonotonicClock.Instance;
         _waiter = waiter ?? DeadlineWaiter.Create(options.WaitStrategy, _clock, options.SpinMargin);
         _period = options.PeriodNanoseconds;
+        _collectionSlack = options.CollectionSlack.Ticks * 100;
     }
 
     public RealtimeLoopOptions Options { get; }
@@ -98,6 +102,15 @@ public sealed class RealtimeLoop : IDisposable
 
     /// <summary>True once <see cref="Stop"/>/<see cref="RequestStop"/> was called.</summary>
     public bool StopRequested => _stopRequested;
+
+    /// <summary>
+    /// Asks for one gen-0 collection at the loop's next slack (any thread): after a tick, on the loop thread and at its
+    /// priority, when at least <see cref="RealtimeLoopOptions.CollectionSlack"/> remains before the next tick. A process
+    /// whose other threads allocate (a messaging client) collects there, at a moment it chose, instead of wherever the
+    /// allocator runs out: the collection competes with nothing of the loop's and delays no tick. A request waits while
+    /// ticks leave no slack.
+    /// </summary>
+    public void RequestCollection() => _collectionRequested = true;
 
     /// <summary>The exception that stopped the loop (the handler's, or the setup's), or null.</summary>
     public Exception? Fault => _fault;
@@ -114,7 +127,7 @@ public sealed class RealtimeLoop : IDisposable
                 Options.RateHz, _period, Volatile.Read(ref _totalTicks), measured, Volatile.Read(ref _overruns), missed,
                 achieved, _jitter.Summarize(), _compute.Summarize(), Volatile.Read(ref _allocatedBytes),
                 Volatile.Read(ref _gcCount), Volatile.Read(ref _gcPauseMaxTicks) / (double)TimeSpan.TicksPerMillisecond,
-                Volatile.Read(ref _gcPauseTotalTicks) / (double)TimeSpan.TicksPerMillisecond);
+                Volatile.Read(ref _gcPauseTotalTicks) / (double)TimeSpan.TicksPerMillisecond, Volatile.Read(ref _slackCollections));
         }
     }
 
@@ -344,6 +357,14 @@ public sealed class RealtimeLoop : IDisposable
 
             if (_measuring) RecordTick(Math.Abs(start - due), end - start, missed);
             else if (index == warmup) BeginMeasuring();
+
+            // Slack work: a requested collection, if the next tick is far enough away (its pause shows in that tick's figures).
+            if (_collectionRequested && t0 + slot * period - clock.NowNanoseconds >= _collectionSlack)
+            {
+                _collectionRequested = false;
+                GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+                Volatile.Write(ref _slackCollections, _slackCollections + 1);
+            }
         }
     }
 

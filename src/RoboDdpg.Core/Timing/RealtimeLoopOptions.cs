@@ -47,6 +47,12 @@ public sealed record RealtimeLoopOptions
     /// </summary>
     public GCLatencyMode? GcLatencyMode { get; init; } = GCLatencyMode.SustainedLowLatency;
 
+    /// <summary>
+    /// A gen-0 collection asked for with <see cref="RealtimeLoop.RequestCollection"/> runs on the loop thread after a
+    /// tick only when at least this long remains before the next one, so it fits in the slack and delays no tick.
+    /// </summary>
+    public TimeSpan CollectionSlack { get; init; } = TimeSpan.FromMicroseconds(500);
+
     /// <summary>Name of the loop thread (Linux shows the first 15 characters).</summary>
     public string ThreadName { get; init; } = "RealtimeLoop";
 
@@ -58,6 +64,8 @@ public sealed record RealtimeLoopOptions
     {
         if (!(RateHz > 0 && RateHz <= MaxRateHz))
             throw new ArgumentOutOfRangeException(nameof(RateHz), $"rate must be in (0, {MaxRateHz}] Hz (got {RateHz})");
+        if (CollectionSlack < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(CollectionSlack), $"collection slack must be ≥ 0 (got {CollectionSlack})");
         if (!Enum.IsDefined(WaitStrategy))
             throw new ArgumentOutOfRangeException(nameof(WaitStrategy), $"unknown wait strategy (got {WaitStrategy})");
         if (!Enum.IsDefined(Scheduling))

@@ -19,6 +19,7 @@ namespace RoboDdpg.Core.Timing;
 /// <param name="GcCount">Garbage collections (any generation) since warm-up ended, process-wide.</param>
 /// <param name="GcPauseMaxMilliseconds">Longest GC pause time that fell into one tick interval (pauses in the same interval add up).</param>
 /// <param name="GcPauseTotalMilliseconds">Total GC pause time since warm-up ended.</param>
+/// <param name="SlackCollections">Requested gen-0 collections the loop ran in the slack after a tick (<see cref="RealtimeLoop.RequestCollection"/>).</param>
 public sealed record RealtimeLoopStats(
     double RateHz,
     long PeriodNanoseconds,
@@ -32,7 +33,8 @@ public sealed record RealtimeLoopStats(
     long AllocatedBytes,
     int GcCount,
     double GcPauseMaxMilliseconds,
-    double GcPauseTotalMilliseconds)
+    double GcPauseTotalMilliseconds,
+    long SlackCollections = 0)
 {
     public double AllocatedBytesPerTick => MeasuredTicks == 0 ? 0 : (double)AllocatedBytes / MeasuredTicks;
 

@@ -53,6 +53,33 @@ public sealed class RealtimeLoopFakeClockTests
     }
 
     [Fact]
+    public void A_requested_collection_runs_once_after_a_tick_that_leaves_enough_slack()
+    {
+        var clock = new FakeClock();
+        var waiter = new FakeWaiter(clock, _ => 0);
+        RealtimeLoop? loop = null;
+        var collectedBefore = new long[6];
+        // 1 ms period; ticks 0–2 compute 700 µs (300 µs slack, below the 500 µs needed), ticks 3–5 100 µs.
+        // The request is made during tick 1.
+        var handler = new RecordingHandler(t =>
+        {
+            collectedBefore[t.Index] = loop!.Stats.SlackCollections;
+            clock.Advance(t.Index < 3 ? 700 * Us : 100 * Us);
+            if (t.Index == 1) loop.RequestCollection();
+        });
+        loop = new RealtimeLoop(handler, Options(1000) with { CollectionSlack = TimeSpan.FromMicroseconds(500) }, clock, waiter);
+        var collections = GC.CollectionCount(0);
+
+        loop.RunTicks(6);
+
+        Assert.Equal([0L, 0, 0, 0, 1, 1], collectedBefore); // pending through ticks 1–2, run after tick 3, only once
+        Assert.Equal(1, loop.Stats.SlackCollections);
+        Assert.True(GC.CollectionCount(0) > collections);
+        Assert.Equal(0, loop.Stats.Overruns);
+        Assert.Equal(6, handler.Ticks.Count);
+    }
+
+    [Fact]
     public void An_early_wake_up_counts_as_absolute_jitter()
     {
         var clock = new FakeClock();
