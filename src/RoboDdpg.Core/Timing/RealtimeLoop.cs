@@ -107,8 +107,9 @@ public sealed class RealtimeLoop : IDisposable
     /// Asks for one gen-0 collection at the loop's next slack (any thread): after a tick, on the loop thread and at its
     /// priority, when at least <see cref="RealtimeLoopOptions.CollectionSlack"/> remains before the next tick. A process
     /// whose other threads allocate (a messaging client) collects there, at a moment it chose, instead of wherever the
-    /// allocator runs out: the collection competes with nothing of the loop's and delays no tick. A request waits while
-    /// ticks leave no slack.
+    /// allocator runs out: the collection never interrupts a tick's work, and delays the next tick only if it outlasts
+    /// the slack (set <see cref="RealtimeLoopOptions.CollectionSlack"/> to the collections' measured pause). A request
+    /// waits while ticks leave no slack.
     /// </summary>
     public void RequestCollection() => _collectionRequested = true;
 

@@ -49,7 +49,7 @@ public sealed record RealtimeLoopOptions
 
     /// <summary>
     /// A gen-0 collection asked for with <see cref="RealtimeLoop.RequestCollection"/> runs on the loop thread after a
-    /// tick only when at least this long remains before the next one, so it fits in the slack and delays no tick.
+    /// tick only when at least this long remains before the next one, so that a collection of about this length fits.
     /// </summary>
     public TimeSpan CollectionSlack { get; init; } = TimeSpan.FromMicroseconds(500);
 
