@@ -17,8 +17,9 @@ public sealed class HilCommandTests
             .Replace("\"emulation\": { \"twin\": \"motor-pendulum\", \"parameters\": \"motor-pendulum.json\" }",
                 $"\"emulation\": {{ \"twin\": \"motor-pendulum\", \"parameters\": \"motor-pendulum.json\", \"faults\": {faults} }}")
             .Replace("\"give_up_after_seconds\": 5 }", $"\"give_up_after_seconds\": {giveUpSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} }}")
-            .Replace("\"settle_seconds\": 3,", "\"settle_seconds\": 0,");
+            .Replace("\"settle_seconds\": 10,", "\"settle_seconds\": 0,");
         Assert.Contains("\"faults\": [", json);
+        Assert.Contains("\"settle_seconds\": 0,", json);
         var path = Path.Combine(dir.Path, "robot.json");
         File.WriteAllText(path, json);
         return path;

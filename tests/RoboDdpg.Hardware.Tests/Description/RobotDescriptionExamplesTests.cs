@@ -20,7 +20,7 @@ public sealed class RobotDescriptionExamplesTests
         Assert.Equal(100.0, robot.ControlRateHz);
         Assert.Equal(0.01, robot.ControlPeriodSeconds, 15);
         Assert.Equal(500, robot.MaxEpisodeSteps);
-        Assert.Equal(300, robot.SettleTicks); // 3 s at 100 Hz
+        Assert.Equal(1000, robot.SettleTicks); // 10 s at 100 Hz
 
         Assert.Equal(["motor", "encoder"], robot.Devices.Select(d => d.Name));
         var motor = robot.Devices[0];
