@@ -1,6 +1,4 @@
-using System.Buffers;
-using System.Text;
-using System.Text.Json;
+using RoboDdpg.Sim.Pendulum;
 
 namespace RoboDdpg.Sim.Traces;
 
@@ -24,27 +22,6 @@ public sealed record TwinCheckReport(
     /// One JSON object: <c>{"cases":16,"steps":3200,"max_abs_error":0,"cos":0,"sin":0,"thdot":0,"reward":0}</c>.
     /// Non-finite errors are written as the strings "NaN"/"Infinity", since JSON numbers cannot hold them.
     /// </summary>
-    public string ToJson()
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("cases", Cases);
-            writer.WriteNumber("steps", Steps);
-            WriteError(writer, "max_abs_error", MaxAbsError);
-            WriteError(writer, "cos", MaxAbsErrorCos);
-            WriteError(writer, "sin", MaxAbsErrorSin);
-            WriteError(writer, "thdot", MaxAbsErrorThetaDot);
-            WriteError(writer, "reward", MaxAbsErrorReward);
-            writer.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    private static void WriteError(Utf8JsonWriter writer, string name, double value)
-    {
-        if (double.IsFinite(value)) writer.WriteNumber(name, value);
-        else writer.WriteString(name, double.IsNaN(value) ? "NaN" : "Infinity");
-    }
+    public string ToJson() => new TraceReplayResult(Cases, Steps, PendulumEnvironment.Schema.OutputColumns,
+        [MaxAbsErrorCos, MaxAbsErrorSin, MaxAbsErrorThetaDot], MaxAbsErrorReward).ToJson();
 }
