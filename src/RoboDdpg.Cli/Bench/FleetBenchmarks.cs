@@ -113,13 +113,8 @@ internal static class FleetBenchmarks
         var key = FleetKey.Generate();
         using var environment = EnvironmentRegistry.Create("pendulum").Start();
         var spec = environment.Spec;
-        var ingestor = new TransitionIngestor(topics, new ReplayBuffer(100_000, spec.ObservationSize, spec.ActionSize));
-        using var learner = new FleetLearnerLink(broker, topics, key, ingestor);
-        learner.Start();
-        if (!learner.Link.WaitConnected(TimeSpan.FromSeconds(10))) throw new InvalidOperationException($"bench: cannot reach {broker.Uri}: {learner.Link.LastError}");
-        var policies = Enumerable.Range(0, 2).Select(i => RandomPolicy(spec, (ulong)i)).ToArray();
+        using var learner = StartLearnerSide(broker, topics, key, spec, 100_000, out _, out var policies);
         ulong version = 1;
-        learner.PublishPolicy(policies[0], Info(version, spec));
         using var spool = new TempFolder();
         using var actor = FleetActor.Connect(environment, broker, key, new FleetActorOptions
         {
@@ -162,13 +157,8 @@ internal static class FleetBenchmarks
         key.Save(keyPath);
         using var environment = EnvironmentRegistry.Create("pendulum");
         var spec = environment.Spec;
-        var ingestor = new TransitionIngestor(topics, new ReplayBuffer(1_000_000, spec.ObservationSize, spec.ActionSize));
-        using var learner = new FleetLearnerLink(broker, topics, key, ingestor);
-        learner.Start();
-        if (!learner.Link.WaitConnected(TimeSpan.FromSeconds(10))) throw new InvalidOperationException($"bench: cannot reach {broker.Uri}: {learner.Link.LastError}");
-        var policies = Enumerable.Range(0, 2).Select(i => RandomPolicy(spec, (ulong)i)).ToArray();
+        using var learner = StartLearnerSide(broker, topics, key, spec, 1_000_000, out var ingestor, out var policies);
         ulong version = 1;
-        learner.PublishPolicy(policies[0], Info(version, spec));
 
         var outDir = Path.Combine(folder.Path, "actor");
         var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -194,6 +184,31 @@ internal static class FleetBenchmarks
         var waited = Stopwatch.StartNew();
         while (ingestor.Accepted < sent && waited.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(10);
         return new ActorProcessResult(report, ingestor.Accepted, published);
+    }
+
+    /// <summary>
+    /// The learner side of a bench: a connected learner link ingesting into a fresh replay buffer of
+    /// <paramref name="replayCapacity"/>, with the first of two random 256×256 snapshots (alternated by the caller)
+    /// published as version 1.
+    /// </summary>
+    private static FleetLearnerLink StartLearnerSide(BrokerOptions broker, FleetTopics topics, FleetKey key, EnvironmentSpec spec,
+        int replayCapacity, out TransitionIngestor ingestor, out MlpPolicy[] policies)
+    {
+        ingestor = new TransitionIngestor(topics, new ReplayBuffer(replayCapacity, spec.ObservationSize, spec.ActionSize));
+        var learner = new FleetLearnerLink(broker, topics, key, ingestor);
+        try
+        {
+            learner.Start();
+            if (!learner.Link.WaitConnected(TimeSpan.FromSeconds(10))) throw new InvalidOperationException($"bench: cannot reach {broker.Uri}: {learner.Link.LastError}");
+            policies = [.. Enumerable.Range(0, 2).Select(i => RandomPolicy(spec, (ulong)i))];
+            learner.PublishPolicy(policies[0], Info(1, spec));
+            return learner;
+        }
+        catch
+        {
+            learner.Dispose();
+            throw;
+        }
     }
 
     private static PolicySnapshotInfo Info(ulong version, EnvironmentSpec spec) =>
