@@ -82,14 +82,13 @@ public sealed class BeltCartPoleEnvironment : EnvironmentBase, ITraceReplayable
     private readonly CartPoleParameters _p;
     private readonly Xoshiro256 _rng;
     private readonly Xoshiro256 _noiseRng;
-    private readonly double[] _latencyQueue;
+    private readonly ActuationDelay _latency;
     private readonly ImplicitCurrentStep _currentStep;
     private readonly double _h;
     private readonly double _cartDamping;   // h·b_c + h·Kt·G·c·G: viscous friction plus back-EMF braking, implicit
     private readonly double _massSum;       // M + m
     private readonly double _countLength;
     private readonly double _countAngle;
-    private int _latencyIndex;
     private double _x;
     private double _v;
     private double _phi;
@@ -112,7 +111,7 @@ public sealed class BeltCartPoleEnvironment : EnvironmentBase, ITraceReplayable
         var s = seed ?? unchecked((ulong)System.Random.Shared.NextInt64(long.MinValue, long.MaxValue));
         _rng = new Xoshiro256(s);
         _noiseRng = new Xoshiro256(s ^ NoiseStreamSalt);
-        _latencyQueue = new double[_p.LatencyTicks];
+        _latency = new ActuationDelay(_p.LatencyTicks);
         _h = _p.ControlPeriod / _p.IntegrationSubsteps;
         _currentStep = _p.Motor.CurrentStep(_h);
         var g = _p.MotorRadiansPerMetre;
@@ -188,8 +187,7 @@ public sealed class BeltCartPoleEnvironment : EnvironmentBase, ITraceReplayable
         _omega = phiDot;
         _current = current;
         _appliedDuty = 0;
-        Array.Clear(_latencyQueue);
-        _latencyIndex = 0;
+        _latency.Clear();
         _cartCount = ReadCount(x - xDot * _p.ControlPeriod, _countLength);
         _poleCount = ReadCount(phi - phiDot * _p.ControlPeriod, _countAngle);
         _elapsedSteps = 0;
@@ -253,14 +251,7 @@ public sealed class BeltCartPoleEnvironment : EnvironmentBase, ITraceReplayable
 
         var reward = Reward(_x, _phi, _omega, duty);
 
-        // Latency ring: the slot read now was written k steps ago (the safe duty right after a reset).
-        var applied = duty;
-        if (_latencyQueue.Length > 0)
-        {
-            applied = _latencyQueue[_latencyIndex];
-            _latencyQueue[_latencyIndex] = duty;
-            _latencyIndex = (_latencyIndex + 1) % _latencyQueue.Length;
-        }
+        var applied = _latency.Push(duty); // commanded k steps ago (the safe duty right after a reset)
         _appliedDuty = applied;
 
         var hitStop = Integrate(applied * _p.SupplyVoltage);

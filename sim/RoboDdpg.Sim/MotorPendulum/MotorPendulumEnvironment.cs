@@ -1,5 +1,6 @@
 using RoboDdpg.Core.Environments;
 using RoboDdpg.Core.Random;
+using RoboDdpg.Sim.Motors;
 using RoboDdpg.Sim.Pendulum;
 using RoboDdpg.Sim.Traces;
 
@@ -64,10 +65,9 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
     private readonly MotorPendulumParameters _p;
     private readonly Xoshiro256 _rng;
     private readonly Xoshiro256 _noiseRng;
-    private readonly double[] _latencyQueue;
+    private readonly ActuationDelay _latency;
     private readonly double _countAngle;
     private readonly MotorPendulumDynamics _dynamics;
-    private int _latencyIndex;
     private double _appliedDuty;
     private double _lastCommandedDuty;
     private long _count;
@@ -85,7 +85,7 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
         var s = seed ?? unchecked((ulong)System.Random.Shared.NextInt64(long.MinValue, long.MaxValue));
         _rng = new Xoshiro256(s);
         _noiseRng = new Xoshiro256(s ^ NoiseStreamSalt);
-        _latencyQueue = new double[_p.LatencyTicks];
+        _latency = new ActuationDelay(_p.LatencyTicks);
         _countAngle = 2 * Math.PI / _p.EncoderCountsPerRevolution;
     }
 
@@ -130,8 +130,7 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
         _dynamics.SetState(theta, thetaDot, current);
         _appliedDuty = 0;
         _lastCommandedDuty = 0;
-        Array.Clear(_latencyQueue);
-        _latencyIndex = 0;
+        _latency.Clear();
         _count = ReadEncoder(theta - thetaDot * _p.ControlPeriod);
         _elapsedSteps = 0;
         _hasState = true;
@@ -193,14 +192,7 @@ public sealed class MotorPendulumEnvironment : EnvironmentBase, ITraceReplayable
         var th = PendulumEnvironment.NormalizeAngle(_dynamics.Theta);
         var cost = th * th + 0.1 * _dynamics.Omega * _dynamics.Omega + 0.001 * duty * duty;
 
-        // Latency ring: the slot read now was written k steps ago (the safe duty right after a reset).
-        var applied = duty;
-        if (_latencyQueue.Length > 0)
-        {
-            applied = _latencyQueue[_latencyIndex];
-            _latencyQueue[_latencyIndex] = duty;
-            _latencyIndex = (_latencyIndex + 1) % _latencyQueue.Length;
-        }
+        var applied = _latency.Push(duty); // commanded k steps ago (the safe duty right after a reset)
         _appliedDuty = applied;
         _lastCommandedDuty = duty;
 
