@@ -39,22 +39,19 @@ internal static class ActorCommand
         var maxDelta = OptionFactory.InRange("--max-delta", "safety: largest action change per tick in action units (0: no rate limit)", 0, 0, 1e9);
         var watchdog = OptionFactory.AtLeast("--watchdog-ticks", "safety: ticks without a fresh observation before the safe action", new SafetyOptions().WatchdogTicks, 1);
         var estopFile = OptionFactory.Create<string?>("--estop-file", "e-stop input: while this file exists the loop writes the safe action", null);
-        var robot = OptionFactory.Create<string?>("--robot", "robot description file (JSON): act on the described robot instead of a twin", null);
+        var plantOptions = new PlantOptionSet();
         var learnerEnv = OptionFactory.Create<string?>("--learner-env", "with --robot: the twin the learner trains on, which its snapshots name (default: the description's emulation twin)", null);
-        var emulate = OptionFactory.Create("--emulate", "with --robot: emulated devices driven by the description's twin instead of /dev/i2c-*, GPIO and /dev/tty*", false);
         var pacing = new LoopOptionSet();
         var command = new Command("actor", "act for a remote learner: run the control loop on the broker's newest policy and stream transitions")
         {
-            env, robot, emulate, learnerEnv, robotId, hz, seconds, maxTransitions, seed, sigma, warmup, spool, spoolMb, policyTimeout, drain, batch, output, maxDelta, watchdog, estopFile,
+            env, plantOptions.Robot, plantOptions.Emulate, learnerEnv, robotId, hz, seconds, maxTransitions, seed, sigma, warmup, spool, spoolMb, policyTimeout, drain, batch, output, maxDelta, watchdog, estopFile,
         };
         fleet.AddTo(command);
         pacing.AddTo(command);
         command.SetAction(parse =>
         {
             var keyPath = parse.GetValue(fleet.FleetKey) ?? throw new CliError("actor needs --fleet-key FILE: the key the learner signs policies with (the learner writes fleet.key into its output folder)");
-            var robotPath = parse.GetValue(robot);
-            if (robotPath is null && parse.GetValue(emulate)) throw new CliError("--emulate needs --robot FILE");
-            if (robotPath is not null && parse.GetResult(env) is { Implicit: false }) throw new CliError("give either --env or --robot, not both");
+            var robotPath = plantOptions.RobotPath(parse, env);
             var key = FleetKey.Load(keyPath);
             var broker = fleet.BrokerOptions(parse);
             var topics = fleet.Topics(parse);
@@ -65,7 +62,7 @@ internal static class ActorCommand
                 [SummaryFileName, .. TimingPlot.FileNames]);
 
             // The plant is opened (devices configured, activated, safe action written) before the broker is contacted.
-            using var plant = robotPath is null ? Plant.Twin(parse.GetValue(env)!) : Plant.Described(robotPath, parse.GetValue(emulate));
+            using var plant = plantOptions.Open(parse, robotPath, env);
             var environment = plant.Environment;
             var trainedOn = parse.GetValue(learnerEnv);
             if (robotPath is null && trainedOn is not null) throw new CliError("--learner-env is for --robot (a twin's snapshots name the twin itself)");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using RoboDdpg.Core.Environments;
 using RoboDdpg.Core.Policy;
 using RoboDdpg.Hardware.Robot;
@@ -69,4 +70,34 @@ internal sealed class Plant : IDisposable
         if (_robot is not null) _robot.Dispose();
         else Environment.Dispose();
     }
+}
+
+/// <summary>
+/// <c>--robot FILE</c> and <c>--emulate</c>, shared by the commands that drive a plant (<c>run</c>, <c>hil</c>,
+/// <c>actor</c>): a twin from <c>--env</c>, or the described robot on its real or emulated devices.
+/// </summary>
+internal sealed class PlantOptionSet
+{
+    public readonly Option<string?> Robot = OptionFactory.Create<string?>("--robot", "robot description file (JSON): drive the described robot instead of a twin", null);
+    public readonly Option<bool> Emulate = OptionFactory.Create("--emulate", "with --robot: emulated devices driven by the description's twin instead of /dev/i2c-*, GPIO and /dev/tty*", false);
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Robot);
+        command.Options.Add(Emulate);
+    }
+
+    /// <summary>The robot description path, or null for a twin; contradictory options are a one-line <see cref="CliError"/>.</summary>
+    /// <param name="env">The command's --env option, if it has one.</param>
+    public string? RobotPath(ParseResult parse, Option<string>? env)
+    {
+        var path = parse.GetValue(Robot);
+        if (path is null && parse.GetValue(Emulate)) throw new CliError("--emulate needs --robot FILE");
+        if (path is not null && env is not null && parse.GetResult(env) is { Implicit: false }) throw new CliError("give either --env or --robot, not both");
+        return path;
+    }
+
+    /// <summary>Opens and starts the plant: the twin named by <paramref name="env"/>, or the robot at <paramref name="robotPath"/>.</summary>
+    public Plant Open(ParseResult parse, string? robotPath, Option<string> env) =>
+        robotPath is null ? Plant.Twin(parse.GetValue(env)!) : Plant.Described(robotPath, parse.GetValue(Emulate));
 }

@@ -62,15 +62,14 @@ internal static class RunCommand
         var watchdog = OptionFactory.AtLeast("--watchdog-ticks", "safety: ticks without a fresh observation before the safe action", new SafetyOptions().WatchdogTicks, 1);
         var estopFile = OptionFactory.Create<string?>("--estop-file", "e-stop input: while this file exists the loop writes the safe action; learning stops until the next run", null);
         var plain = OptionFactory.Create("--no-progress", "plain status lines instead of the live table", false);
-        var robot = OptionFactory.Create<string?>("--robot", "robot description file (JSON): run the described robot instead of a twin", null);
+        var plantOptions = new PlantOptionSet();
         var recordTrace = OptionFactory.Create<string?>("--record-trace", "record every episode as a trace CSV (start state, actions, outputs; twin-check and fit read it), kept on Ctrl+C", null);
-        var emulate = OptionFactory.Create("--emulate", "with --robot: emulated devices driven by the description's twin instead of /dev/i2c-*, GPIO and /dev/tty*", false);
 
         var command = hil
             ? new Command("hil", "run the control loop on a described robot: its real devices, or emulated ones (--emulate) running the real drivers")
             : new Command("run", "run the real-time control loop on a twin or a described robot, optionally learning online");
         Option[] twin = hil ? [] : [env];
-        Option[] common = [robot, emulate, hz, policy, seconds, maxTransitions, output, seed, maxDelta, watchdog, estopFile, plain, recordTrace];
+        Option[] common = [plantOptions.Robot, plantOptions.Emulate, hz, policy, seconds, maxTransitions, output, seed, maxDelta, watchdog, estopFile, plain, recordTrace];
         foreach (var option in (Option[])[.. twin, .. common, .. learning]) command.Options.Add(option);
         pacing.AddTo(command);
         command.SetAction(parse =>
@@ -86,17 +85,15 @@ internal static class RunCommand
             if (pretrainedPath is not null && (!learning || policyPath is not null))
                 throw new CliError("--pretrained starts learning from a checkpoint's networks: use it with --learn and without --policy");
 #endif
-            var robotPath = parse.GetValue(robot);
-            if (hil && robotPath is null) throw new CliError("hil needs --robot FILE (a robot description; see hardware/README.md)");
-            if (robotPath is null && parse.GetValue(emulate)) throw new CliError("--emulate needs --robot FILE");
-            if (robotPath is not null && parse.GetResult(env) is { Implicit: false }) throw new CliError("give either --env or --robot, not both");
+            if (hil && parse.GetValue(plantOptions.Robot) is null) throw new CliError("hil needs --robot FILE (a robot description; see hardware/README.md)");
+            var robotPath = plantOptions.RobotPath(parse, hil ? null : env);
 
             // A policy file is checked before any device is opened or moved.
             MlpPolicy? loaded = null;
             PolicyMetadata? metadata = null;
             if (policyPath is not null) (loaded, metadata) = PolicyFile.Load(policyPath);
 
-            using var plant = robotPath is null ? Plant.Twin(parse.GetValue(env)!) : Plant.Described(robotPath, parse.GetValue(emulate));
+            using var plant = plantOptions.Open(parse, robotPath, env);
             var envName = plant.Name;
             // With --record-trace the loop drives the plant through a recorder; the trace is completed after the loop stops.
             using var recorder = parse.GetValue(recordTrace) is { } tracePath
