@@ -17,6 +17,7 @@ var root = new RootCommand("roboddpg: DDPG continuous control for robots, in sim
     FitCommand.Create(),
     ActorCommand.Create(),
     LearnerCommand.Create(),
+    ActorLinkCommand.Create(),
 };
 
 return CommandLineHost.Invoke(root, args, "roboddpg", IsUserError);

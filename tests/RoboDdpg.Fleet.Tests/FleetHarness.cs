@@ -63,7 +63,7 @@ internal sealed class FleetHarness : IDisposable
     {
         _loop!.Stop();
         Actor!.StopSending(TimeSpan.FromSeconds(20));
-        var sent = Actor.Publisher.Status.NextSequence;
+        var sent = Actor.Sending.NextSequence;
         WaitUntil(() => (ulong)Ingestor.Accepted >= sent, TimeSpan.FromSeconds(20), "the learner to receive every transition");
         return sent;
     }

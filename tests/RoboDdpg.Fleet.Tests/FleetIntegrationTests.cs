@@ -23,7 +23,7 @@ public sealed class EmbeddedBrokerTests
         var sent = fleet.StopActorAndDrain();
 
         Assert.Equal((ulong)actor.Ring.TotalAdded, sent);
-        Assert.Equal([(0UL, sent)], fleet.Ingestor.Ranges("arm-1", actor.Publisher.Epoch));
+        Assert.Equal([(0UL, sent)], fleet.Ingestor.Ranges("arm-1", actor.Sending.Epoch));
         var status = fleet.Ingestor.Status;
         Assert.Equal(((long)sent, 0L, 0L, 0L), (status.Accepted, status.Missing, status.Malformed, status.Duplicates));
         Assert.Equal(2UL, actor.Policies.Status.Version);
@@ -43,15 +43,15 @@ public sealed class EmbeddedBrokerTests
             broker.Dispose(); // the broker goes away mid-run for 10 s; the robot keeps acting
             var ticksAtOutage = actor.Control.Status.Ticks;
             var outage = System.Diagnostics.Stopwatch.StartNew();
-            FleetHarness.WaitUntil(() => outage.Elapsed >= FleetHarness.Outage && actor.Publisher.Status.Spooled >= 1500, TimeSpan.FromSeconds(40), "10 s of transitions spooled to disk");
+            FleetHarness.WaitUntil(() => outage.Elapsed >= FleetHarness.Outage && actor.Sending.Spooled >= 1500, TimeSpan.FromSeconds(40), "10 s of transitions spooled to disk");
             Assert.True(actor.Control.Status.Ticks >= ticksAtOutage + 1000); // the robot kept acting
             broker = Brokers.Embedded(port); // back; its retained policy and sessions are gone, robot and learner reconnect
             Assert.True(fleet.Learner.Link.WaitConnected(TimeSpan.FromSeconds(15)));
             Assert.True(fleet.Learner.PublishPolicy(TestPolicies.Random(fleet.Spec, 3, 16, 16), TestPolicies.Info(3, learner: 42)));
-            FleetHarness.WaitUntil(() => actor.Publisher.Status.Resent > 0 && actor.Spool.Count == 0, TimeSpan.FromSeconds(30), "the spool to be resent");
+            FleetHarness.WaitUntil(() => actor.Sending.Resent > 0 && actor.Sending.SpoolPending == 0, TimeSpan.FromSeconds(30), "the spool to be resent");
             var sent = fleet.StopActorAndDrain();
 
-            var publisher = actor.Publisher.Status;
+            var publisher = actor.Sending;
             Assert.True(publisher.Spooled >= 1500);
             Assert.Equal(0, publisher.SpoolDropped);
             Assert.Equal(0, publisher.Unacknowledged); // the learner confirmed every batch
@@ -60,7 +60,7 @@ public sealed class EmbeddedBrokerTests
             Assert.Equal([(0UL, sent)], fleet.Ingestor.Ranges("arm-1", publisher.Epoch)); // every sequence number, once
             Assert.Equal((long)sent, fleet.Replay.TotalAdded);
             Assert.Equal(0, fleet.Ingestor.Status.Missing);
-            Assert.True(actor.Link.ConnectionLosses >= 1);
+            Assert.True(actor.Uplink.ConnectionLosses >= 1);
         }
         finally
         {
@@ -92,19 +92,19 @@ public sealed class EmbeddedBrokerTests
         using var loop = new Core.Timing.RealtimeLoop(actor.Control, new Core.Timing.RealtimeLoopOptions { RateHz = 1000 });
         loop.Start();
         actor.StartSending();
-        FleetHarness.WaitUntil(() => actor.Publisher.Status.Spooled >= 200, TimeSpan.FromSeconds(20), "transitions spooled while nobody listens");
-        Assert.Equal(0, actor.Publisher.Status.Published);
+        FleetHarness.WaitUntil(() => actor.Sending.Spooled >= 200, TimeSpan.FromSeconds(20), "transitions spooled while nobody listens");
+        Assert.Equal(0, actor.Sending.Published);
 
         var replay = new Core.Replay.ReplayBuffer(100_000, 3, 1);
         var ingestor = new TransitionIngestor(topics, replay);
         using var learner = new FleetLearnerLink(Brokers.Local(port), topics, key, ingestor);
         learner.Start();
-        FleetHarness.WaitUntil(() => actor.Publisher.Status.Resent > 0 && actor.Spool.Count == 0, TimeSpan.FromSeconds(30), "the spool to reach the learner");
+        FleetHarness.WaitUntil(() => actor.Sending.Resent > 0 && actor.Sending.SpoolPending == 0, TimeSpan.FromSeconds(30), "the spool to reach the learner");
         loop.Stop();
         actor.StopSending(TimeSpan.FromSeconds(20));
-        var sent = actor.Publisher.Status.NextSequence;
+        var sent = actor.Sending.NextSequence;
         FleetHarness.WaitUntil(() => (ulong)ingestor.Accepted >= sent, TimeSpan.FromSeconds(20), "every transition");
-        Assert.Equal([(0UL, sent)], ingestor.Ranges("early", actor.Publisher.Epoch));
+        Assert.Equal([(0UL, sent)], ingestor.Ranges("early", actor.Sending.Epoch));
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class EmbeddedBrokerTests
         Assert.True(intruder.Publish(MqttLink.Message(fleet.Topics.Transitions("arm-1"), new ArraySegment<byte>([1, 2, 3]), retain: false), out _));
         FleetHarness.WaitUntil(() => fleet.Ingestor.Status.Malformed == 1, TimeSpan.FromSeconds(10), "the learner to count the malformed batch");
         var sent = fleet.StopActorAndDrain();
-        Assert.Equal([(0UL, sent)], fleet.Ingestor.Ranges("arm-1", actor.Publisher.Epoch));
+        Assert.Equal([(0UL, sent)], fleet.Ingestor.Ranges("arm-1", actor.Sending.Epoch));
     }
 
     [Fact]
@@ -188,7 +188,7 @@ public sealed class MosquittoTests
         Assert.True(fleet.Learner.PublishPolicy(TestPolicies.Random(fleet.Spec, 2, 16, 16), TestPolicies.Info(2, learner: 42)));
         FleetHarness.WaitUntil(() => actor.Control.Status.PolicyVersion == 1, TimeSpan.FromSeconds(10), "the loop to act on policy 2");
         var sent = fleet.StopActorAndDrain();
-        Assert.Equal([(0UL, sent)], fleet.Ingestor.Ranges("arm-1", actor.Publisher.Epoch));
+        Assert.Equal([(0UL, sent)], fleet.Ingestor.Ranges("arm-1", actor.Sending.Epoch));
         Assert.Equal((0L, 0L), (fleet.Ingestor.Status.Missing, fleet.Ingestor.Status.Duplicates));
     }
 
@@ -202,16 +202,16 @@ public sealed class MosquittoTests
         FleetHarness.WaitUntil(() => fleet.Ingestor.Accepted >= 300, TimeSpan.FromSeconds(20), "300 transitions");
         mosquitto.Kill(); // down for 10 s mid-run
         var outage = System.Diagnostics.Stopwatch.StartNew();
-        FleetHarness.WaitUntil(() => outage.Elapsed >= FleetHarness.Outage && actor.Publisher.Status.Spooled >= 2000, TimeSpan.FromSeconds(40), "10 s of transitions spooled to disk");
+        FleetHarness.WaitUntil(() => outage.Elapsed >= FleetHarness.Outage && actor.Sending.Spooled >= 2000, TimeSpan.FromSeconds(40), "10 s of transitions spooled to disk");
         mosquitto.Start();
         Assert.True(fleet.Learner.Link.WaitConnected(TimeSpan.FromSeconds(15)));
         Assert.True(fleet.Learner.PublishPolicy(TestPolicies.Random(fleet.Spec, 3, 16, 16), TestPolicies.Info(3, learner: 42)));
-        FleetHarness.WaitUntil(() => actor.Publisher.Status.Resent > 0 && actor.Spool.Count == 0, TimeSpan.FromSeconds(30), "the spool to be resent");
+        FleetHarness.WaitUntil(() => actor.Sending.Resent > 0 && actor.Sending.SpoolPending == 0, TimeSpan.FromSeconds(30), "the spool to be resent");
         var sent = fleet.StopActorAndDrain();
 
-        Assert.True(actor.Publisher.Status.Spooled >= 2000);
+        Assert.True(actor.Sending.Spooled >= 2000);
         Assert.Equal((ulong)actor.Ring.TotalAdded, sent);
-        Assert.Equal([(0UL, sent)], fleet.Ingestor.Ranges("arm-1", actor.Publisher.Epoch));
+        Assert.Equal([(0UL, sent)], fleet.Ingestor.Ranges("arm-1", actor.Sending.Epoch));
         Assert.Equal(0, fleet.Ingestor.Status.Missing);
         FleetHarness.WaitUntil(() => actor.Policies.Status.Version == 3, TimeSpan.FromSeconds(10), "the robot to take the policy published after the outage");
     }

@@ -9,6 +9,7 @@ using RoboDdpg.Core.Random;
 using RoboDdpg.Core.Replay;
 using RoboDdpg.Core.Timing;
 using RoboDdpg.Fleet;
+using RoboDdpg.Fleet.Sidecar;
 using RoboDdpg.Sim;
 
 namespace RoboDdpg.Cli.Bench;
@@ -104,10 +105,11 @@ internal static class FleetBenchmarks
     public sealed record PropagationResult(double P50Ms, double MaxMs, int Count);
 
     /// <summary>
-    /// Publish → the robot's loop acting on it: a robot (pendulum twin, 1 kHz) in this process, a 256×256 snapshot
-    /// published <paramref name="count"/> times, each timed until the loop's policy version changes.
+    /// Publish → the robot's loop acting on it: a robot (pendulum twin, 1 kHz) in this process, its MQTT client in a
+    /// sidecar process started by <paramref name="sidecar"/> or (null) in this process, a 256×256 snapshot published
+    /// <paramref name="count"/> times, each timed until the loop's policy version changes.
     /// </summary>
-    public static PropagationResult Propagation(BrokerOptions broker, RealtimeLoopOptions loopOptions, int count)
+    public static PropagationResult Propagation(BrokerOptions broker, RealtimeLoopOptions loopOptions, int count, SidecarLauncher? sidecar)
     {
         var topics = new FleetTopics("bench" + Guid.NewGuid().ToString("N")[..8]);
         var key = FleetKey.Generate();
@@ -119,7 +121,8 @@ internal static class FleetBenchmarks
         using var actor = FleetActor.Connect(environment, broker, key, new FleetActorOptions
         {
             RobotId = "bench-arm", Fleet = topics.Fleet, SpoolDirectory = spool.Path, WarmupTransitions = 0, PolicyTimeout = TimeSpan.FromSeconds(10),
-        });
+        }, sidecar: sidecar);
+        if (sidecar is not null && actor.Uplink.Kind != "sidecar") throw new InvalidOperationException("bench: the MQTT sidecar did not start");
         using var loop = new RealtimeLoop(actor.Control, loopOptions);
         loop.Start();
         actor.StartSending();

@@ -41,10 +41,12 @@ internal static class ActorCommand
         var estopFile = OptionFactory.Create<string?>("--estop-file", "e-stop input: while this file exists the loop writes the safe action", null);
         var plantOptions = new PlantOptionSet();
         var learnerEnv = OptionFactory.Create<string?>("--learner-env", "with --robot: the twin the learner trains on, which its snapshots name (default: the description's emulation twin)", null);
+        var link = OptionFactory.Create("--link", "where the MQTT client runs: sidecar (its own process, so its garbage collections never pause the loop) or direct (the loop's process)", "sidecar");
+        link.AcceptOnlyFromAmong("sidecar", "direct");
         var pacing = new LoopOptionSet();
         var command = new Command("actor", "act for a remote learner: run the control loop on the broker's newest policy and stream transitions")
         {
-            env, plantOptions.Robot, plantOptions.Emulate, learnerEnv, robotId, hz, seconds, maxTransitions, seed, sigma, warmup, spool, spoolMb, policyTimeout, drain, batch, output, maxDelta, watchdog, estopFile,
+            env, plantOptions.Robot, plantOptions.Emulate, learnerEnv, robotId, hz, seconds, maxTransitions, seed, sigma, warmup, spool, spoolMb, policyTimeout, drain, batch, output, maxDelta, watchdog, estopFile, link,
         };
         fleet.AddTo(command);
         pacing.AddTo(command);
@@ -94,7 +96,8 @@ internal static class ActorCommand
             FleetActor actor;
             try
             {
-                actor = FleetActor.Connect(environment, broker, key, options, Log, stop.Token);
+                var sidecar = parse.GetValue(link) == "sidecar" ? ActorLinkCommand.SelfLauncher() : null;
+                actor = FleetActor.Connect(environment, broker, key, options, Log, stop.Token, sidecar);
             }
             catch (OperationCanceledException)
             {
@@ -172,7 +175,7 @@ internal static class ActorCommand
         var summary = StatusFields(actor, stats, "stopped");
         summary["wall_seconds"] = clock.Elapsed.TotalSeconds;
         summary["loop_fault"] = loopFault?.InnerException?.Message ?? loopFault?.Message;
-        summary["sender_fault"] = actor.Publisher.Fault?.Message;
+        summary["sender_fault"] = actor.Uplink.SenderFault;
         summary["device_fault"] = actor.Control.Status.Fault;
         actor.PublishStatus(summary);
         AtomicFile.WriteAllText(Path.Combine(outDir, SummaryFileName), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -193,25 +196,27 @@ internal static class ActorCommand
 
     private static string StatusLine(FleetActor actor, RealtimeLoopStats stats)
     {
-        var p = actor.Publisher.Status;
+        var p = actor.Sending;
         var policy = actor.Policies.Status;
         var status = actor.Control.Status;
         return string.Create(CultureInfo.InvariantCulture,
             $"ticks {stats.TotalTicks} | jitter p99 {stats.Jitter.P99Nanoseconds / 1e3:0.#} µs max {stats.Jitter.MaxNanoseconds / 1e3:0.#} µs | overruns {stats.Overruns} | " +
             $"episodes {status.Episodes} last {status.LastEpisodeReturn:0.#} | transitions {actor.Ring.TotalAdded} sent {p.Published} spooled {p.Spooled} resent {p.Resent} (spool {p.SpoolPending}) | " +
-            $"policy v{policy.Version} ({policy.Accepted} accepted, {policy.Refused} refused) | broker {(actor.Link.IsConnected ? "up" : "DOWN")}");
+            $"policy v{policy.Version} ({policy.Accepted} accepted, {policy.Refused} refused) | broker {(actor.Uplink.IsConnected ? "up" : "DOWN")}");
     }
 
     private static Dictionary<string, object?> StatusFields(FleetActor actor, RealtimeLoopStats stats, string state)
     {
-        var p = actor.Publisher.Status;
+        var p = actor.Sending;
         var policy = actor.Policies.Status;
         var status = actor.Control.Status;
         var safety = actor.Control.Safety.Counters;
         return new Dictionary<string, object?>
         {
             ["state"] = state,
-            ["robot_id"] = actor.Publisher.RobotId,
+            ["robot_id"] = actor.RobotId,
+            ["link"] = actor.Uplink.Kind,
+            ["link_restarts"] = (actor.Uplink as RoboDdpg.Fleet.Sidecar.SidecarUplink)?.Restarts ?? 0,
             ["epoch"] = p.Epoch.ToString("x16", CultureInfo.InvariantCulture),
             ["rate_hz"] = stats.RateHz,
             ["ticks"] = stats.TotalTicks,
@@ -237,8 +242,8 @@ internal static class ActorCommand
             ["spool_pending_batches"] = p.SpoolPending,
             ["spool_dropped_batches"] = p.SpoolDropped,
             ["delivery_failures"] = p.DeliveryFailures,
-            ["broker_connects"] = actor.Link.Connects,
-            ["broker_losses"] = actor.Link.ConnectionLosses,
+            ["broker_connects"] = actor.Uplink.Connects,
+            ["broker_losses"] = actor.Uplink.ConnectionLosses,
             ["policy_version"] = policy.Version,
             ["policy_updates"] = policy.Updates,
             ["policies_accepted"] = policy.Accepted,

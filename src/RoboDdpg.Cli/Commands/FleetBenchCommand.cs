@@ -72,11 +72,16 @@ internal static class FleetBenchCommand
             }
             result["ingest"] = curve;
 
-            Progress("policy propagation: 20 snapshots (256×256) to a robot looping at 1 kHz in this process");
-            var propagation = FleetBenchmarks.Propagation(options, loopOptions, 20);
+            Progress("policy propagation: 20 snapshots (256×256) to a robot looping at 1 kHz in this process, its MQTT client in a sidecar process");
+            var propagation = FleetBenchmarks.Propagation(options, loopOptions, 20,
+                ActorLinkCommand.SelfLauncher() ?? throw new CliError("bench fleet: cannot find this program to start the MQTT sidecar"));
             result["propagation_ms_p50"] = Math.Round(propagation.P50Ms, 2);
             result["propagation_ms_max"] = Math.Round(propagation.MaxMs, 2);
             result["propagations"] = propagation.Count;
+            Progress("policy propagation again, the MQTT client in the loop's process (--link direct)");
+            var direct = FleetBenchmarks.Propagation(options, loopOptions, 20, sidecar: null);
+            result["propagation_direct_ms_p50"] = Math.Round(direct.P50Ms, 2);
+            result["propagation_direct_ms_max"] = Math.Round(direct.MaxMs, 2);
             result["policy_size"] = "3→256→256→1";
 
             var duration = TimeSpan.FromSeconds(parse.GetValue(seconds));
@@ -86,6 +91,7 @@ internal static class FleetBenchCommand
             var actor = FleetBenchmarks.ActorProcess(options, PacingArguments(parse), duration);
             var r = actor.Report;
             result["loop_hz"] = LoopBenchmarks.RateHz;
+            result["loop_link"] = r.GetProperty("link").GetString();
             result["loop_pacing"] = LoopOptionSet.Describe(loopOptions);
             result["loop_seconds"] = duration.TotalSeconds;
             result["loop_ticks"] = r.GetProperty("ticks").GetInt64();
@@ -106,9 +112,27 @@ internal static class FleetBenchCommand
             result["loop_policies_accepted"] = r.GetProperty("policies_accepted").GetInt64();
             result["loop_policies_published"] = actor.PoliciesPublished;
             BenchReport.AddFloor(result, floor);
+            result["loop_bounds_failed"] = FailedBounds(result);
             BenchReport.Print(result, quiet);
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The real-time runtime's bounds against the platform floor of the same run (jitter p99 ≤ max(100 µs, 2 × floor),
+    /// jitter max ≤ 2 × floor + 1000 µs, overruns ≤ 2 × floor + 10, no GC pause over 1 ms, 0 B allocated on the
+    /// loop); the ones the robot process missed, empty when it met them all.
+    /// </summary>
+    private static JsonArray FailedBounds(JsonObject r)
+    {
+        double Get(string name) => double.Parse(r[name]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+        var failed = new JsonArray();
+        if (Get("loop_jitter_p99_us") > Math.Max(100, 2 * Get("floor_jitter_p99_us"))) failed.Add("jitter_p99");
+        if (Get("loop_jitter_max_us") > 2 * Get("floor_jitter_max_us") + 1000) failed.Add("jitter_max");
+        if (Get("loop_overruns") > 2 * Get("floor_overruns") + 10) failed.Add("overruns");
+        if (Get("loop_gc_pause_max_ms") > 1) failed.Add("gc_pause");
+        if (Get("loop_alloc_bytes") > 0) failed.Add("alloc");
+        return failed;
     }
 }
