@@ -161,7 +161,7 @@ public sealed class TransitionPublisher : IDisposable
                 var pending = _ring.Pending;
                 if (pending >= _options.MaxBatch || (pending > 0 && (now - lastFlush >= flushTicks || stopping)))
                 {
-                    var count = _ring.Read(records, _options.MaxBatch);
+                    var count = _ring.Peek(records, _options.MaxBatch);
                     var first = _nextSequence;
                     TransitionBatch.WriteHeader(_buffer, _robotId, Epoch, first, count, _ring.ObservationSize, _ring.ActionSize);
                     Volatile.Write(ref _nextSequence, first + (ulong)count);
@@ -178,6 +178,7 @@ public sealed class TransitionPublisher : IDisposable
                         _spool.Append(_buffer.AsSpan(0, length));
                         Interlocked.Add(ref _spooled, count);
                     }
+                    _ring.Free(count); // delivered or on disk: a sender killed before this leaves the batch in the ring
                     continue;
                 }
 

@@ -102,6 +102,19 @@ public sealed unsafe class TransitionRing : ITransitionSink
     /// <summary>Consumer: copies up to <paramref name="maxRecords"/> waiting records into <paramref name="destination"/> and frees them; returns the count.</summary>
     public int Read(Span<float> destination, int maxRecords)
     {
+        var count = Peek(destination, maxRecords);
+        Free(count);
+        return count;
+    }
+
+    /// <summary>
+    /// Consumer: copies up to <paramref name="maxRecords"/> of the oldest waiting records into
+    /// <paramref name="destination"/> without freeing them; returns the count. The sender frees them with
+    /// <see cref="Free"/> once they are delivered or spooled, so a sender that dies in between (a killed sidecar)
+    /// leaves them for the next one.
+    /// </summary>
+    public int Peek(Span<float> destination, int maxRecords)
+    {
         var tail = *_tail;
         var available = Volatile.Read(ref *_head) - tail; // acquire: records up to head are complete
         var count = (int)Math.Min(available, Math.Min(maxRecords, destination.Length / _recordFloats));
@@ -112,8 +125,16 @@ public sealed unsafe class TransitionRing : ITransitionSink
             new ReadOnlySpan<float>(_records + (long)slot * _recordFloats, run * _recordFloats).CopyTo(destination[(done * _recordFloats)..]);
             done += run;
         }
-        Volatile.Write(ref *_tail, tail + count); // release: the slots may be overwritten only after the copy
         GC.KeepAlive(_owner);
         return count;
+    }
+
+    /// <summary>Consumer: frees the <paramref name="count"/> oldest records (after <see cref="Peek"/>).</summary>
+    public void Free(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var tail = *_tail;
+        if (count > Volatile.Read(ref *_head) - tail) throw new ArgumentOutOfRangeException(nameof(count), "more records than are waiting");
+        Volatile.Write(ref *_tail, tail + count); // release: the slots may be overwritten only after the copy
     }
 }
