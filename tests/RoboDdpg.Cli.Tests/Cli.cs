@@ -42,9 +42,11 @@ internal static class Cli
 internal static class Signals
 {
     /// <summary>Sends a POSIX signal (e.g. "TERM", "INT") to a process, as systemd or Ctrl+C would.</summary>
-    public static void Send(System.Diagnostics.Process process, string signal)
+    public static void Send(System.Diagnostics.Process process, string signal) => Send(process.Id, signal);
+
+    public static void Send(int pid, string signal)
     {
-        using var kill = System.Diagnostics.Process.Start("kill", ["-s", signal, process.Id.ToString()]);
+        using var kill = System.Diagnostics.Process.Start("kill", ["-s", signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
 
