@@ -38,7 +38,20 @@ internal static class ActorLinkCommand
                 closed.Cancel();
             }) { Name = "roboddpg-stdin-watch", IsBackground = true };
             watcher.Start();
-            return ActorSidecar.Run(config, message => Console.Error.WriteLine(message), closed.Token);
+            // The doorbell: one byte on standard output, which the actor's pump thread blocks reading.
+            using var doorbell = Console.OpenStandardOutput();
+            byte[] bell = [1];
+            return ActorSidecar.Run(config, message => Console.Error.WriteLine(message), closed.Token, () =>
+            {
+                try
+                {
+                    doorbell.Write(bell);
+                }
+                catch (IOException)
+                {
+                    // The actor is gone; the closed input stops this process.
+                }
+            });
         });
         return command;
     }

@@ -9,8 +9,8 @@ public sealed record SidecarLauncher(string FileName, IReadOnlyList<string> Argu
 
 /// <summary>
 /// The loop process's side of an actor whose MQTT client runs in a sidecar process (<see cref="ActorSidecar"/>).
-/// Transitions go through the shared <see cref="TransitionRing"/>; a pump thread takes raw policy snapshots from the
-/// shared mailbox and hands them to the handler (the <see cref="PolicyReceiver"/>, which verifies them here); status
+/// Transitions go through the shared <see cref="TransitionRing"/>; a pump thread, woken by the sidecar's doorbell (a
+/// byte on its standard output), takes raw policy snapshots from the shared mailbox and hands them to the handler (the <see cref="PolicyReceiver"/>, which verifies them here); status
 /// messages and figures pass through shared memory. Nothing on this side allocates per message, so the loop process
 /// does not collect garbage while it acts. A sidecar that dies is restarted (after 1 s, then up to 10 s apart); the
 /// ring keeps what the loop records meanwhile.
@@ -24,6 +24,7 @@ public sealed class SidecarUplink : IRobotUplink
     private readonly Action<string>? _log;
     private readonly Thread _pump;
     private readonly Lock _gate = new();
+    private readonly ManualResetEventSlim _stopPump = new(false);
     private volatile bool _disposing;
     private Process? _process;
     private byte[] _snapshot = [];
@@ -111,6 +112,7 @@ public sealed class SidecarUplink : IRobotUplink
         var info = new ProcessStartInfo(_launcher.FileName)
         {
             RedirectStandardInput = true,
+            RedirectStandardOutput = true, // the doorbell
             RedirectStandardError = true,
             UseShellExecute = false,
         };
@@ -128,54 +130,64 @@ public sealed class SidecarUplink : IRobotUplink
         return process;
     }
 
+    // Sleeps in a read of the sidecar's doorbell (its standard output) until it posts something, then takes it; the
+    // end of that stream means the sidecar exited, and it is started again.
     private void Pump()
     {
-        var nextCheck = Stopwatch.GetTimestamp();
         var restartDelay = TimeSpan.FromSeconds(1);
-        var restartAt = 0L;
-        while (!_disposing)
+        var bell = new byte[64];
+        while (true)
         {
-            if (_memory.Snapshots.TryTake(ref _snapshot, out var length)) _onSnapshot(_snapshot.AsSpan(0, length));
-            if (_memory.LastError.Posted != _memory.LastError.LastTaken && _memory.LastError.TryTake(ref _text, out var n))
-                Volatile.Write(ref _lastError, n == 0 ? null : Encoding.UTF8.GetString(_text, 0, n));
-            if (_memory.SenderFault.Posted != _memory.SenderFault.LastTaken && _memory.SenderFault.TryTake(ref _text, out n))
-                Volatile.Write(ref _senderFault, n == 0 ? null : Encoding.UTF8.GetString(_text, 0, n));
-            var now = Stopwatch.GetTimestamp();
-            if (now >= nextCheck)
+            Process process;
+            lock (_gate) process = _process!;
+            int read;
+            try
             {
-                nextCheck = now + Stopwatch.Frequency / 10;
-                lock (_gate)
+                read = process.StandardOutput.BaseStream.Read(bell);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                read = 0;
+            }
+            TakePosted();
+            if (read > 0) continue;
+            if (_disposing) return;
+            process.WaitForExit();
+            _lastExitCode = process.ExitCode;
+            _log?.Invoke($"the MQTT sidecar (pid {process.Id}) exited with code {_lastExitCode}; restarting it in {restartDelay.TotalSeconds:0} s (the loop keeps acting, the ring keeps its transitions)");
+            Volatile.Write(ref _senderFault, $"MQTT sidecar exited with code {_lastExitCode}");
+            if (_stopPump.Wait(restartDelay)) return;
+            restartDelay = TimeSpan.FromSeconds(Math.Min(restartDelay.TotalSeconds * 2, 10));
+            lock (_gate)
+            {
+                if (_disposing) return;
+                try
                 {
-                    if (_process is { HasExited: true } dead && !_disposing)
-                    {
-                        if (restartAt == 0)
-                        {
-                            _lastExitCode = dead.ExitCode;
-                            _log?.Invoke($"the MQTT sidecar (pid {dead.Id}) exited with code {_lastExitCode}; restarting it in {restartDelay.TotalSeconds:0} s (the loop keeps acting, the ring keeps its transitions)");
-                            Volatile.Write(ref _senderFault, $"MQTT sidecar exited with code {_lastExitCode}");
-                            restartAt = now + (long)(restartDelay.TotalSeconds * Stopwatch.Frequency);
-                        }
-                        else if (now >= restartAt)
-                        {
-                            dead.Dispose();
-                            try
-                            {
-                                _process = Launch();
-                                Interlocked.Increment(ref _restarts);
-                                Volatile.Write(ref _senderFault, null);
-                            }
-                            catch (Exception e) when (e is Win32Exception or IOException)
-                            {
-                                _log?.Invoke($"cannot restart the MQTT sidecar: {e.Message}");
-                            }
-                            restartAt = 0;
-                            restartDelay = TimeSpan.FromSeconds(Math.Min(restartDelay.TotalSeconds * 2, 10));
-                        }
-                    }
+                    _process = Launch();
+                    process.Dispose();
+                    Interlocked.Increment(ref _restarts);
+                    Volatile.Write(ref _senderFault, null);
+                }
+                catch (Exception e) when (e is Win32Exception or IOException)
+                {
+                    _log?.Invoke($"cannot restart the MQTT sidecar: {e.Message}");
                 }
             }
-            Thread.Sleep(1);
         }
+    }
+
+    private void TakePosted()
+    {
+        // A snapshot the sidecar is rewriting while it is copied is taken again a moment later.
+        while (_memory.Snapshots.Posted != _memory.Snapshots.LastTaken && !_disposing)
+        {
+            if (_memory.Snapshots.TryTake(ref _snapshot, out var length)) _onSnapshot(_snapshot.AsSpan(0, length));
+            else Thread.Sleep(1);
+        }
+        if (_memory.LastError.Posted != _memory.LastError.LastTaken && _memory.LastError.TryTake(ref _text, out var n))
+            Volatile.Write(ref _lastError, n == 0 ? null : Encoding.UTF8.GetString(_text, 0, n));
+        if (_memory.SenderFault.Posted != _memory.SenderFault.LastTaken && _memory.SenderFault.TryTake(ref _text, out n))
+            Volatile.Write(ref _senderFault, n == 0 ? null : Encoding.UTF8.GetString(_text, 0, n));
     }
 
     /// <summary>Closes the sidecar's input (it sends or spools what the ring still holds and exits) and waits for it.</summary>
@@ -183,27 +195,31 @@ public sealed class SidecarUplink : IRobotUplink
     {
         if (_disposing) return;
         _disposing = true;
-        if (_pump.IsAlive) _pump.Join();
+        _stopPump.Set();
         Process? process;
         lock (_gate) process = _process;
-        if (process is null) return;
-        try
+        if (process is not null)
         {
-            if (!process.HasExited)
+            try
             {
-                process.StandardInput.Close();
-                if (!process.WaitForExit(TimeSpan.FromSeconds(15)))
+                if (!process.HasExited)
                 {
-                    _log?.Invoke($"the MQTT sidecar (pid {process.Id}) did not exit; killing it");
-                    process.Kill();
+                    process.StandardInput.Close();
+                    if (!process.WaitForExit(TimeSpan.FromSeconds(15)))
+                    {
+                        _log?.Invoke($"the MQTT sidecar (pid {process.Id}) did not exit; killing it");
+                        process.Kill();
+                    }
                 }
+                process.WaitForExit();
             }
-            process.WaitForExit();
+            catch (Exception e) when (e is InvalidOperationException or IOException or Win32Exception)
+            {
+                // Already gone.
+            }
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or Win32Exception)
-        {
-            // Already gone.
-        }
-        process.Dispose();
+        if (_pump.IsAlive) _pump.Join(); // the doorbell's end wakes it
+        process?.Dispose();
+        _stopPump.Dispose();
     }
 }
