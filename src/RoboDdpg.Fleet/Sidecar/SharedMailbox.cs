@@ -37,12 +37,9 @@ public sealed unsafe class SharedMailbox
     public bool Post(ReadOnlySpan<byte> message)
     {
         if (message.Length > Capacity) return false;
-        var sequence = *_sequence;
-        Volatile.Write(ref *_sequence, sequence + 1); // odd: being written
-        Interlocked.MemoryBarrier(); // the odd sequence is visible before any byte changes
+        var sequence = BeginWrite();
         message.CopyTo(new Span<byte>(_data, Capacity));
-        *_length = message.Length;
-        Volatile.Write(ref *_sequence, sequence + 2); // release: complete
+        EndWrite(sequence, message.Length);
         return true;
     }
 
@@ -51,13 +48,24 @@ public sealed unsafe class SharedMailbox
     {
         if (message.IsSingleSegment) return Post(message.FirstSpan);
         if (message.Length > Capacity) return false;
-        var sequence = *_sequence;
-        Volatile.Write(ref *_sequence, sequence + 1);
-        Interlocked.MemoryBarrier();
+        var sequence = BeginWrite();
         message.CopyTo(new Span<byte>(_data, Capacity));
-        *_length = (int)message.Length;
-        Volatile.Write(ref *_sequence, sequence + 2);
+        EndWrite(sequence, (int)message.Length);
         return true;
+    }
+
+    private long BeginWrite()
+    {
+        var sequence = *_sequence;
+        Volatile.Write(ref *_sequence, sequence + 1); // odd: being written
+        Interlocked.MemoryBarrier(); // the odd sequence is visible before any byte changes
+        return sequence;
+    }
+
+    private void EndWrite(long sequence, int length)
+    {
+        *_length = length;
+        Volatile.Write(ref *_sequence, sequence + 2); // release: complete
     }
 
     /// <summary>
