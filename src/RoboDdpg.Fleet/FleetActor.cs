@@ -64,7 +64,6 @@ public sealed record FleetActorOptions
 /// </summary>
 public sealed class FleetActor : IDisposable
 {
-    private readonly string _statusTopicRobot;
     private readonly ActorSharedMemory? _memory;
 
     private FleetActor(IRobotUplink uplink, ActorSharedMemory? memory, string robotId, PolicyReceiver policies, PolicySnapshotExchange snapshots,
@@ -72,7 +71,7 @@ public sealed class FleetActor : IDisposable
     {
         Uplink = uplink;
         _memory = memory;
-        _statusTopicRobot = robotId;
+        RobotId = robotId;
         Policies = policies;
         Snapshots = snapshots;
         Control = control;
@@ -84,7 +83,7 @@ public sealed class FleetActor : IDisposable
     public ControlLoop Control { get; }
     public TransitionRing Ring { get; }
     public IRobotUplink Uplink { get; }
-    public string RobotId => _statusTopicRobot;
+    public string RobotId { get; }
 
     /// <summary>Delivery figures of the transition stream.</summary>
     public PublisherStatus Sending => Uplink.Sending;

@@ -46,9 +46,9 @@ internal static class BenchCommand
 
             var duration = TimeSpan.FromSeconds(parse.GetValue(seconds));
             Progress($"platform floor: empty 1 kHz loop for {duration.TotalSeconds:0} s");
-            var floor = LoopBenchmarks.Floor(loopOptions, duration);
+            var (floor, floorSteal) = CpuSteal.During(() => LoopBenchmarks.Floor(loopOptions, duration));
             Progress($"1 kHz control loop with the learner training beside it for {duration.TotalSeconds:0} s");
-            var (loop, updatesPerSecond, learnerFault) = LoopBenchmarks.LoopWithLearner(loopOptions, duration);
+            var ((loop, updatesPerSecond, learnerFault), loopSteal) = CpuSteal.During(() => LoopBenchmarks.LoopWithLearner(loopOptions, duration));
             result["loop_hz"] = LoopBenchmarks.RateHz;
             result["loop_pacing"] = LoopOptionSet.Describe(loopOptions);
             result["loop_seconds"] = duration.TotalSeconds;
@@ -65,6 +65,10 @@ internal static class BenchCommand
             result["learner_updates_per_s"] = Math.Round(updatesPerSecond, 1);
             if (learnerFault is not null) result["learner_fault"] = learnerFault;
             BenchReport.AddFloor(result, floor);
+            // Stalls while the hypervisor ran other guests on this machine's CPUs are the host's, not the loop's.
+            result["loop_cpu_steal_ms"] = loopSteal;
+            result["floor_cpu_steal_ms"] = floorSteal;
+            result["loop_bounds_failed"] = BenchReport.FailedLoopBounds(result);
             BenchReport.Print(result, quiet);
             return ExitCodes.Ok;
         });
