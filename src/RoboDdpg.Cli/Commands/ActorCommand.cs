@@ -132,9 +132,11 @@ internal static class ActorCommand
         var clock = Stopwatch.StartNew();
         using var loop = new RealtimeLoop(actor.Control, loopOptions);
         Exception? loopFault = null;
+        RuntimeSuspensionMonitor? suspensions = null;
         try
         {
             loop.Start();
+            suspensions = new RuntimeSuspensionMonitor(); // after the start's deliberate collection
             plant.Emulation?.Faults.Start(); // scheduled faults count from the loop's start
             actor.StartSending();
             var deadline = seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
@@ -163,6 +165,7 @@ internal static class ActorCommand
         finally
         {
             try { loop.Stop(); } catch (RealtimeLoopFaultException e) { loopFault = e; }
+            suspensions?.Dispose();
             plant.Environment.Deactivate();
             actor.StopSending(drain);
         }
@@ -175,6 +178,11 @@ internal static class ActorCommand
         var timingFiles = TimingPlot.Save(outDir, jitter, compute, loopOptions.RateHz);
         var summary = StatusFields(actor, stats, "stopped");
         summary["wall_seconds"] = clock.Elapsed.TotalSeconds;
+        var stopped = suspensions?.Counts ?? default;
+        // Every stop of all managed threads while the loop ran, for a collection or any other runtime work.
+        summary["runtime_suspensions"] = stopped.Count;
+        summary["runtime_suspensions_for_gc"] = stopped.ForGarbageCollection;
+        summary["runtime_suspension_max_ms"] = stopped.MaxMilliseconds;
         summary["loop_fault"] = loopFault?.InnerException?.Message ?? loopFault?.Message;
         summary["sender_fault"] = actor.Uplink.SenderFault;
         summary["device_fault"] = actor.Control.Status.Fault;

@@ -105,6 +105,8 @@ internal static class FleetBenchCommand
             result["loop_gc_pause_max_ms"] = Math.Round(r.GetProperty("gc_pause_max_ms").GetDouble(), 3);
             var collections = r.GetProperty("gc_count").GetInt64();
             result["loop_gc_in_slack"] = r.GetProperty("gc_in_loop_slack").GetInt64();
+            result["loop_runtime_suspensions"] = r.GetProperty("runtime_suspensions").GetInt64();
+            result["loop_runtime_suspension_max_ms"] = Math.Round(r.GetProperty("runtime_suspension_max_ms").GetDouble(), 3);
             result["loop_gc_pause_mean_ms"] = collections == 0 ? 0 : Math.Round(r.GetProperty("gc_pause_total_ms").GetDouble() / collections, 3);
             result["loop_transitions"] = r.GetProperty("transitions").GetInt64();
             result["loop_transitions_ingested"] = actor.Ingested;
