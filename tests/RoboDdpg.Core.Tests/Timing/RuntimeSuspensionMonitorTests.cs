@@ -9,7 +9,6 @@ public sealed class RuntimeSuspensionMonitorTests
     public void Every_forced_collection_is_counted_as_a_suspension_for_gc_with_its_duration()
     {
         using var monitor = new RuntimeSuspensionMonitor();
-        Assert.Equal(0, monitor.Counts.Count);
         for (var i = 0; i < 3; i++) GC.Collect(0, GCCollectionMode.Forced, blocking: true);
         // The runtime's events reach the listener's thread a moment later.
         var clock = Stopwatch.StartNew();
