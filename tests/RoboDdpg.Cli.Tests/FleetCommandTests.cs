@@ -173,6 +173,7 @@ public sealed class FleetCommandTests
         }
         var sidecar = Assert.Single(children);
         Thread.Sleep(3000); // acting and streaming through the sidecar
+        Assert.Equal([5], ThreadNiceness(sidecar)); // every thread of the sidecar yields to the loop's process
         Signals.Send(sidecar, "KILL");
         Thread.Sleep(5000); // restarted after 1 s; the ring kept what the loop recorded meanwhile
         var restarted = Assert.Single(ChildProcesses(actor.Process.Id));
@@ -199,6 +200,16 @@ public sealed class FleetCommandTests
         // (under both epochs), but nothing the loop recorded is lost.
         Assert.InRange(robot.GetProperty("accepted").GetInt64(), recorded, recorded + 256); // 256: the default largest batch
     }
+
+    /// <summary>The distinct nice values of a process's threads (from /proc/PID/task/*/stat).</summary>
+    private static int[] ThreadNiceness(int pid) =>
+    [
+        .. Directory.EnumerateDirectories($"/proc/{pid}/task").Select(task =>
+        {
+            var stat = File.ReadAllText(Path.Combine(task, "stat"));
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
+        }).Distinct(),
+    ];
 
     /// <summary>Processes whose parent is <paramref name="pid"/> (from /proc/*/stat).</summary>
     private static int[] ChildProcesses(int pid)

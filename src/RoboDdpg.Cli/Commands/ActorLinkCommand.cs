@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using RoboDdpg.Core.Timing;
 using RoboDdpg.Fleet.Sidecar;
 
 namespace RoboDdpg.Cli.Commands;
@@ -13,6 +14,9 @@ internal static class ActorLinkCommand
 {
     public const string Name = "actor-link";
 
+    /// <summary>The sidecar's nice value (0 is normal, 19 the lowest).</summary>
+    public const int SidecarNiceness = 5;
+
     public static Command Create()
     {
         var command = new Command(Name, "internal: the MQTT sidecar process of `actor`, started by it") { Hidden = true };
@@ -22,6 +26,9 @@ internal static class ActorLinkCommand
             // decides when its sidecar stops (it first has the ring sent or spooled, then closes this one's input).
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true);
             using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => c.Cancel = true);
+            // Messaging yields to control: when the loop runs at normal priority, it wins the CPU from this process's
+            // bursts (a snapshot to receive, a batch to send). Before any MQTT thread exists, so they all inherit it.
+            ThreadScheduling.TryLowerProcessPriority(SidecarNiceness);
             var config = ActorSidecarConfig.Parse(Console.In.ReadLine());
             using var closed = new CancellationTokenSource();
             var watcher = new Thread(() =>

@@ -57,6 +57,12 @@ internal static class LinuxNative
     [DllImport("libc", EntryPoint = "sched_getaffinity", SetLastError = true)]
     public static extern int SchedGetAffinity(int pid, nuint cpuSetSize, [Out] ulong[] mask);
 
+    public const int PrioProcess = 0;
+
+    /// <summary>On Linux, with <see cref="PrioProcess"/> and a thread id, sets that one thread's nice value.</summary>
+    [DllImport("libc", EntryPoint = "setpriority", SetLastError = true)]
+    public static extern int SetPriority(int which, uint who, int niceness);
+
     // prctl is variadic; passing all five word-sized arguments is the usual, ABI-safe way to call it.
     [DllImport("libc", EntryPoint = "prctl", SetLastError = true)]
     public static extern int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);

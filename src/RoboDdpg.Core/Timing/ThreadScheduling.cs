@@ -96,6 +96,30 @@ public static class ThreadScheduling
         return OperatingSystem.IsLinux() && LinuxNative.Prctl(LinuxNative.PrSetTimerSlack, (nuint)nanoseconds, 0, 0, 0) == 0;
     }
 
+    /// <summary>
+    /// Lowers every thread of this process to <paramref name="niceness"/> (1..19; threads started later inherit it
+    /// from their creator), so that its work yields to a control loop running at normal priority in another process.
+    /// Linux applies nice values per thread, hence each thread of /proc/self/task. Best effort: returns the number of
+    /// threads lowered (0 elsewhere than on Linux).
+    /// </summary>
+    public static int TryLowerProcessPriority(int niceness)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(niceness, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, 19);
+        if (!OperatingSystem.IsLinux()) return 0;
+        var lowered = 0;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+                if (uint.TryParse(Path.GetFileName(task), out var tid) && LinuxNative.SetPriority(LinuxNative.PrioProcess, tid, niceness) == 0) lowered++;
+        }
+        catch (IOException)
+        {
+            // A thread ended while listed: the others are done.
+        }
+        return lowered;
+    }
+
     private static void RequireLinux(string what)
     {
         if (!OperatingSystem.IsLinux())
