@@ -10,8 +10,8 @@ public sealed record SidecarLauncher(string FileName, IReadOnlyList<string> Argu
 /// <summary>
 /// The loop process's side of an actor whose MQTT client runs in a sidecar process (<see cref="ActorSidecar"/>).
 /// Transitions go through the shared <see cref="TransitionRing"/>; a pump thread, woken by the sidecar's doorbell (a
-/// byte on its standard output), takes raw policy snapshots from the shared mailbox and hands them to the handler (the <see cref="PolicyReceiver"/>, which verifies them here); status
-/// messages and figures pass through shared memory. Nothing on this side allocates per message, so the loop process
+/// byte on its standard output), takes raw policy snapshots from the shared mailbox and hands them to the handler
+/// (the <see cref="PolicyReceiver"/>, which verifies them here); status messages and figures pass through shared memory. Nothing on this side allocates per message, so the loop process
 /// does not collect garbage while it acts. A sidecar that dies is restarted (after 1 s, then up to 10 s apart); the
 /// ring keeps what the loop records meanwhile.
 /// </summary>
@@ -32,7 +32,6 @@ public sealed class SidecarUplink : IRobotUplink
     private string? _lastError;
     private string? _senderFault;
     private long _restarts;
-    private int _lastExitCode;
 
     /// <param name="memory">The shared memory, its ring written by the loop; owned by the caller, disposed after this.</param>
     /// <param name="onSnapshot">Receives each raw policy snapshot message, on the pump thread.</param>
@@ -153,9 +152,9 @@ public sealed class SidecarUplink : IRobotUplink
             if (read > 0) continue;
             if (_disposing) return;
             process.WaitForExit();
-            _lastExitCode = process.ExitCode;
-            _log?.Invoke($"the MQTT sidecar (pid {process.Id}) exited with code {_lastExitCode}; restarting it in {restartDelay.TotalSeconds:0} s (the loop keeps acting, the ring keeps its transitions)");
-            Volatile.Write(ref _senderFault, $"MQTT sidecar exited with code {_lastExitCode}");
+            var exitCode = process.ExitCode;
+            _log?.Invoke($"the MQTT sidecar (pid {process.Id}) exited with code {exitCode}; restarting it in {restartDelay.TotalSeconds:0} s (the loop keeps acting, the ring keeps its transitions)");
+            Volatile.Write(ref _senderFault, $"MQTT sidecar exited with code {exitCode}");
             if (_stopPump.Wait(restartDelay)) return;
             restartDelay = TimeSpan.FromSeconds(Math.Min(restartDelay.TotalSeconds * 2, 10));
             lock (_gate)
