@@ -119,9 +119,6 @@ public sealed class DirectUplink : IRobotUplink
     public PublisherStatus Sending => _publisher.Status;
     public string? SenderFault => _publisher.Fault?.Message;
 
-    /// <summary>Messages the MQTT client delivered.</summary>
-    public long MessagesReceived => Interlocked.Read(ref _received);
-
     public void Start() => _link.Start();
     public void StartSending() => _publisher.Start();
     public void StopSending(TimeSpan drain) => _publisher.Stop(drain);

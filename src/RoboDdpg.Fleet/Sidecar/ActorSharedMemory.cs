@@ -5,7 +5,7 @@ namespace RoboDdpg.Fleet.Sidecar;
 /// <summary>Figures the sidecar keeps in shared memory for the loop process (see <see cref="ActorSharedMemory.Counter"/>).</summary>
 public enum SidecarCounter
 {
-    Connected, Connects, ConnectionLosses, MessagesReceived, SnapshotsTooLarge,
+    Connected, Connects, ConnectionLosses,
     Epoch, NextSequence, Batches, Published, Spooled, Resent, SpoolPending, SpoolDropped, DeliveryFailures, Unacknowledged, Requeued,
 }
 
@@ -24,7 +24,7 @@ public sealed unsafe class ActorSharedMemory : IDisposable
     private const int TextCapacity = 1024;
     private const int Page = 4096;
     private const int RingPositions = 64, SnapshotHeader = 256, StatusHeader = 272, ErrorHeader = 288, FaultHeader = 304;
-    private const int StopWord = 320, StateWord = 328, StatusHandledWord = 336, StatusDeliveredWord = 344, SidecarPidWord = 352;
+    private const int StopWord = 320, StateWord = 328, StatusHandledWord = 336, StatusDeliveredWord = 344;
     private const int Counters = 384;
 
     private readonly MemoryMappedFile _file;
@@ -94,8 +94,7 @@ public sealed unsafe class ActorSharedMemory : IDisposable
             memory.Attach();
             // Touch every page of the ring now, so the loop thread never takes a page fault writing it.
             var ring = b + Page;
-            var ringBytes = TransitionRing.RecordBytes(ringCapacity, observationSize, actionSize);
-            for (long offset = 0; offset < ringBytes; offset += Page) ring[offset] = 0;
+            for (long offset = 0, end = RingBytes(ringCapacity, observationSize, actionSize); offset < end; offset += Page) ring[offset] = 0;
             return memory;
         }
         catch
@@ -141,18 +140,18 @@ public sealed unsafe class ActorSharedMemory : IDisposable
         }
     }
 
-    private static long Size(int ringCapacity, int observationSize, int actionSize, int snapshotCapacity, int statusCapacity)
-    {
-        var ring = (TransitionRing.RecordBytes(ringCapacity, observationSize, actionSize) + Page - 1) / Page * Page;
-        return Page + ring + snapshotCapacity + statusCapacity + 2 * TextCapacity;
-    }
+    private static long Size(int ringCapacity, int observationSize, int actionSize, int snapshotCapacity, int statusCapacity) =>
+        Page + RingBytes(ringCapacity, observationSize, actionSize) + snapshotCapacity + statusCapacity + 2 * TextCapacity;
+
+    // The ring's records, in whole pages (the mailboxes follow on a page boundary).
+    private static long RingBytes(int ringCapacity, int observationSize, int actionSize) =>
+        (TransitionRing.RecordBytes(ringCapacity, observationSize, actionSize) + Page - 1) / Page * Page;
 
     private void Attach()
     {
         var b = _base;
-        var ringBytes = (TransitionRing.RecordBytes(RingCapacity, ObservationSize, ActionSize) + Page - 1) / Page * Page;
         Ring = new TransitionRing(RingCapacity, ObservationSize, ActionSize, this, b + RingPositions, b + Page);
-        var data = b + Page + ringBytes;
+        var data = b + Page + RingBytes(RingCapacity, ObservationSize, ActionSize);
         Snapshots = new SharedMailbox(b + SnapshotHeader, data, SnapshotCapacity);
         data += SnapshotCapacity;
         Status = new SharedMailbox(b + StatusHeader, data, StatusCapacity);
@@ -191,12 +190,6 @@ public sealed unsafe class ActorSharedMemory : IDisposable
     {
         get => Volatile.Read(ref *(long*)(_base + StatusDeliveredWord)) != 0;
         set => Volatile.Write(ref *(long*)(_base + StatusDeliveredWord), value ? 1 : 0);
-    }
-
-    public int SidecarProcessId
-    {
-        get => (int)Volatile.Read(ref *(long*)(_base + SidecarPidWord));
-        set => Volatile.Write(ref *(long*)(_base + SidecarPidWord), value);
     }
 
     /// <summary>Unmaps; the creator also deletes the file. Only after the loop and the sidecar stopped using it.</summary>

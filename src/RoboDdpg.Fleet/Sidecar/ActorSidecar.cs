@@ -36,9 +36,7 @@ public static class ActorSidecar
             }
             if (Interlocked.Increment(ref tooLarge) == 1)
                 log($"a policy snapshot of {message.Length} bytes does not fit the shared mailbox ({memory.SnapshotCapacity} bytes); refused");
-            memory.SetCounter(SidecarCounter.SnapshotsTooLarge, Volatile.Read(ref tooLarge));
         }, log);
-        memory.SidecarProcessId = Environment.ProcessId;
         uplink.Start();
         uplink.StartSending();
         memory.State = SidecarState.Running;
@@ -77,7 +75,6 @@ public static class ActorSidecar
             memory.SetCounter(SidecarCounter.Connected, uplink.IsConnected ? 1 : 0);
             memory.SetCounter(SidecarCounter.Connects, uplink.Connects);
             memory.SetCounter(SidecarCounter.ConnectionLosses, uplink.ConnectionLosses);
-            memory.SetCounter(SidecarCounter.MessagesReceived, uplink.MessagesReceived);
             memory.SetCounter(SidecarCounter.Epoch, (long)s.Epoch);
             memory.SetCounter(SidecarCounter.NextSequence, (long)s.NextSequence);
             memory.SetCounter(SidecarCounter.Batches, s.Batches);
@@ -101,6 +98,7 @@ public static class ActorSidecar
                 memory.SenderFault.Post(Encoding.UTF8.GetBytes(_fault ?? ""));
                 ring();
             }
+            // Against the shared count, so a restarted sidecar does not publish a status its predecessor already did.
             if (memory.Status.Posted != memory.StatusHandled && memory.Status.TryTake(ref _status, out var length))
             {
                 memory.StatusDelivered = uplink.PublishStatus(_status.AsSpan(0, length));

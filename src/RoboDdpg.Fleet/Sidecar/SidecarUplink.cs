@@ -183,9 +183,9 @@ public sealed class SidecarUplink : IRobotUplink
             if (_memory.Snapshots.TryTake(ref _snapshot, out var length)) _onSnapshot(_snapshot.AsSpan(0, length));
             else Thread.Sleep(1);
         }
-        if (_memory.LastError.Posted != _memory.LastError.LastTaken && _memory.LastError.TryTake(ref _text, out var n))
+        if (_memory.LastError.TryTake(ref _text, out var n))
             Volatile.Write(ref _lastError, n == 0 ? null : Encoding.UTF8.GetString(_text, 0, n));
-        if (_memory.SenderFault.Posted != _memory.SenderFault.LastTaken && _memory.SenderFault.TryTake(ref _text, out n))
+        if (_memory.SenderFault.TryTake(ref _text, out n))
             Volatile.Write(ref _senderFault, n == 0 ? null : Encoding.UTF8.GetString(_text, 0, n));
     }
 
