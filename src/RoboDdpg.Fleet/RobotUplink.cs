@@ -37,8 +37,8 @@ public interface IRobotUplink : IDisposable
     /// <summary>Sends what the ring holds (to the broker or the spool) and waits up to <paramref name="drain"/> for the spool. Stop the loop first.</summary>
     void StopSending(TimeSpan drain);
 
-    /// <summary>Publishes the robot's status (retained JSON); false when not delivered.</summary>
-    bool PublishStatus(ReadOnlySpan<byte> json);
+    /// <summary>Publishes the robot's status (retained JSON, read until this returns); false when not delivered.</summary>
+    bool PublishStatus(ArraySegment<byte> json);
 
     /// <summary>Whether a gen-0 collection in the loop's slack is due now (see <see cref="FleetActor.CollectionDue"/>).</summary>
     bool CollectionDue();
@@ -123,8 +123,8 @@ public sealed class DirectUplink : IRobotUplink
     public void StartSending() => _publisher.Start();
     public void StopSending(TimeSpan drain) => _publisher.Stop(drain);
 
-    public bool PublishStatus(ReadOnlySpan<byte> json) =>
-        _link.Publish(MqttLink.Message(_topics.RobotStatus(_robotId), new ArraySegment<byte>(json.ToArray()), retain: true), out _);
+    public bool PublishStatus(ArraySegment<byte> json) =>
+        _link.Publish(MqttLink.Message(_topics.RobotStatus(_robotId), json, retain: true), out _);
 
     /// <summary>Allocation (all threads) after which <see cref="CollectionDue"/> says so: a few snapshots' worth,
     /// far below the gen0 budget, so the allocator itself never gets to trigger a collection mid-payload.</summary>

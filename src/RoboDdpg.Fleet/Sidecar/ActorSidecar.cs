@@ -101,7 +101,7 @@ public static class ActorSidecar
             // Against the shared count, so a restarted sidecar does not publish a status its predecessor already did.
             if (memory.Status.Posted != memory.StatusHandled && memory.Status.TryTake(ref _status, out var length))
             {
-                memory.StatusDelivered = uplink.PublishStatus(_status.AsSpan(0, length));
+                memory.StatusDelivered = uplink.PublishStatus(new ArraySegment<byte>(_status, 0, length));
                 memory.StatusHandled = memory.Status.LastTaken;
             }
         }

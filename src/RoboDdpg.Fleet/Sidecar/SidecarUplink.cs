@@ -94,7 +94,7 @@ public sealed class SidecarUplink : IRobotUplink
             _log?.Invoke($"the MQTT sidecar did not finish sending within {drain.TotalSeconds + 30:0} s; what it did not spool stays in shared memory and is lost");
     }
 
-    public bool PublishStatus(ReadOnlySpan<byte> json)
+    public bool PublishStatus(ArraySegment<byte> json)
     {
         if (ProcessId == 0 || !_memory.Status.Post(json)) return false;
         var number = _memory.Status.Posted;
