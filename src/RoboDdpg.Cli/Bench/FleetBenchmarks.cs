@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using MQTTnet;
+using RoboDdpg.Cli.Commands;
 using RoboDdpg.Core.Environments;
 using RoboDdpg.Core.Policy;
 using RoboDdpg.Core.Random;
@@ -164,9 +165,10 @@ internal static class FleetBenchmarks
         ulong version = 1;
 
         var outDir = Path.Combine(folder.Path, "actor");
-        var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") info.ArgumentList.Add(typeof(FleetBenchmarks).Assembly.Location);
-        foreach (var a in new[] { "actor", "--env", "pendulum", "--broker", broker.Uri, "--fleet", topics.Fleet, "--fleet-key", keyPath, "--robot-id", "bench-arm",
+        var self = ActorLinkCommand.SelfCommand("actor") ?? throw new CliError("bench fleet: cannot find this program to start the actor process");
+        var info = new ProcessStartInfo(self.FileName) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in self.Arguments) info.ArgumentList.Add(a);
+        foreach (var a in new[] { "--env", "pendulum", "--broker", broker.Uri, "--fleet", topics.Fleet, "--fleet-key", keyPath, "--robot-id", "bench-arm",
                      "--hz", "1000", "--seconds", duration.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--warmup", "0",
                      "--spool", Path.Combine(folder.Path, "spool"), "--out", outDir })
             info.ArgumentList.Add(a);

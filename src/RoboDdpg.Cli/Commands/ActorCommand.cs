@@ -96,8 +96,9 @@ internal static class ActorCommand
             FleetActor actor;
             try
             {
-                var sidecar = parse.GetValue(link) == "sidecar" ? ActorLinkCommand.SelfLauncher() : null;
-                if (parse.GetValue(link) == "sidecar" && sidecar is null) Log("cannot find this program to start the MQTT sidecar; the MQTT client runs in the loop's process");
+                var wantSidecar = parse.GetValue(link) == "sidecar";
+                var sidecar = wantSidecar ? ActorLinkCommand.SelfLauncher() : null;
+                if (wantSidecar && sidecar is null) Log("cannot find this program to start the MQTT sidecar; the MQTT client runs in the loop's process");
                 actor = FleetActor.Connect(environment, broker, key, options, Log, stop.Token, sidecar);
             }
             catch (OperationCanceledException)

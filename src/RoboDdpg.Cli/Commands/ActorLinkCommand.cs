@@ -63,17 +63,21 @@ internal static class ActorLinkCommand
         return command;
     }
 
+    /// <summary>How to start this executable's <c>actor-link</c>; null when the running program cannot be found.</summary>
+    public static SidecarLauncher? SelfLauncher() => SelfCommand(Name);
+
     /// <summary>
-    /// How to start this executable's <c>actor-link</c>: the app host itself, or <c>dotnet</c> with the assembly when
-    /// run through the muxer (tests, <c>dotnet roboddpg.dll</c>); null when the running program cannot be found.
+    /// How to run one of this executable's commands in a new process: the app host itself, or <c>dotnet</c> with the
+    /// assembly when run through the muxer (tests, <c>dotnet roboddpg.dll</c>); null when the running program cannot
+    /// be found.
     /// </summary>
-    public static SidecarLauncher? SelfLauncher()
+    public static SidecarLauncher? SelfCommand(params string[] arguments)
     {
         var program = Environment.ProcessPath;
         if (program is null) return null;
         var assembly = typeof(ActorLinkCommand).Assembly.Location; // empty in a single-file bundle
         return Path.GetFileNameWithoutExtension(program) == "dotnet" && assembly.Length > 0
-            ? new SidecarLauncher(program, [assembly, Name])
-            : new SidecarLauncher(program, [Name]);
+            ? new SidecarLauncher(program, [assembly, .. arguments])
+            : new SidecarLauncher(program, arguments);
     }
 }
